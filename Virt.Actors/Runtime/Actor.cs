@@ -48,15 +48,24 @@ public abstract class Actor
     /// <summary>How this actor supervises its children.</summary>
     protected virtual SupervisorStrategy SupervisorStrategy => SupervisorStrategy.Default;
 
-    internal void InvokeReceive(object message) => OnReceive(message);
+    internal void InvokeReceive(object message) => AroundReceive(message);
 
-    internal void InvokePreStart() => PreStart();
+    internal void InvokePreStart() => AroundPreStart();
+
+    /// <summary>Runtime-level wrappers (persistence uses them to run recovery and hold commands).</summary>
+    internal virtual void AroundReceive(object message) => OnReceive(message);
+
+    internal virtual void AroundPreStart() => PreStart();
+
+    internal ActorCell Cell => _cell;
 
     internal void InvokePostStop() => PostStop();
 
     internal void InvokePreRestart(Exception reason, object? message) => PreRestart(reason, message);
 
-    internal void InvokePostRestart(Exception reason) => PostRestart(reason);
+    internal void InvokePostRestart(Exception reason) => AroundPostRestart(reason);
+
+    internal virtual void AroundPostRestart(Exception reason) => PostRestart(reason);
 
     internal SupervisorStrategy Strategy => SupervisorStrategy;
 

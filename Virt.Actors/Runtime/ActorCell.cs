@@ -66,6 +66,9 @@ internal sealed partial class ActorCell : IInternalActorRef, IActorContext, IThr
 
     internal Actor? Instance => _actor;
 
+    /// <summary>User messages waiting in the mailbox (not counting stashed ones).</summary>
+    internal int MailboxDepth => _mailbox.Count;
+
     public void Tell(object message, IActorRef? sender = null)
     {
         ArgumentNullException.ThrowIfNull(message);
@@ -285,6 +288,9 @@ internal sealed partial class ActorCell : IInternalActorRef, IActorContext, IThr
                 System.DeadLetters.Publish(envelope.Message, envelope.Sender, this);
         }
     }
+
+    /// <summary>Makes <see cref="Sender"/> answer <paramref name="sender"/> for the rest of this handler.</summary>
+    internal void OverrideSender(IActorRef? sender) => _current = _current with { Sender = sender };
 
     public void Become(Action<object> behavior) => _behavior = behavior;
 

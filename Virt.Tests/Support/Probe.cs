@@ -57,3 +57,21 @@ public sealed class Probe : IActorRef
             throw new Xunit.Sdk.XunitException($"expected no message but got {item.Message.GetType().Name}: {item.Message}");
     }
 }
+
+public static class ProbeExtensions
+{
+    /// <summary>Skips messages until one equals <paramref name="expected"/>.</summary>
+    public static async Task WaitFor<T>(this Probe probe, T expected, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
+                throw new Xunit.Sdk.XunitException($"{expected} did not arrive");
+            var next = await probe.Expect<object>(left);
+            if (Equals(next, expected))
+                return;
+        }
+    }
+}
