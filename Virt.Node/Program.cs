@@ -1,1 +1,3 @@
-﻿Console.WriteLine("Hello, World!");
+using Virt.Node.Hosting;
+
+return await NodeCommandLine.Build(NodeDaemon.RunAsync).Parse(args).InvokeAsync();

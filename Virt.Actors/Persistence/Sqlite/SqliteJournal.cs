@@ -208,10 +208,9 @@ public sealed class SqliteJournal : IEventJournal
         return list;
     }
 
-    private static long Highest(SqliteSession s, string persistenceId, SqliteTransaction? tx = null)
+    private static long Highest(SqliteSession s, string persistenceId)
     {
         var cmd = s.Command("SELECT COALESCE(MAX(sequence_nr), 0) FROM journal WHERE persistence_id = $pid", "$pid");
-        cmd.Transaction = tx;
         cmd.Parameters[0].Value = persistenceId;
         return (long)cmd.ExecuteScalar()!;
     }
@@ -219,6 +218,7 @@ public sealed class SqliteJournal : IEventJournal
     private void WriteLoop()
     {
         using var session = _db.OpenSession();
+        using var statements = new WriteStatements(session);
         var batch = new List<WriteRequest>();
         var reader = _requests.Reader;
         while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
@@ -231,7 +231,7 @@ public sealed class SqliteJournal : IEventJournal
                 events += request is AppendRequest a ? a.Rows.Length : 1;
             }
 
-            WriteBatch(session, batch);
+            WriteBatch(statements, session, batch);
         }
     }
 
@@ -239,7 +239,7 @@ public sealed class SqliteJournal : IEventJournal
     /// One transaction for the whole batch. If it fails as a whole (disk full, I/O error), each request is retried
     /// alone so one bad request cannot fail its neighbours.
     /// </summary>
-    private void WriteBatch(SqliteSession session, List<WriteRequest> batch)
+    private void WriteBatch(WriteStatements statements, SqliteSession session, List<WriteRequest> batch)
     {
         var outcomes = new Exception?[batch.Count];
         try
@@ -247,7 +247,7 @@ public sealed class SqliteJournal : IEventJournal
             using (var tx = session.Connection.BeginTransaction())
             {
                 for (var i = 0; i < batch.Count; i++)
-                    outcomes[i] = Execute(session, tx, batch[i]);
+                    outcomes[i] = Execute(statements, session, tx, batch[i]);
                 tx.Commit();
             }
 
@@ -256,7 +256,7 @@ public sealed class SqliteJournal : IEventJournal
         catch (Exception) when (batch.Count > 1)
         {
             foreach (var request in batch)
-                WriteBatch(session, [request]);
+                WriteBatch(statements, session, [request]);
         }
         catch (Exception ex)
         {
@@ -278,43 +278,26 @@ public sealed class SqliteJournal : IEventJournal
     }
 
     /// <summary>Applies one request inside the open transaction; a conflict is returned, not thrown, and writes nothing.</summary>
-    private Exception? Execute(SqliteSession s, SqliteTransaction tx, WriteRequest request)
+    private Exception? Execute(WriteStatements w, SqliteSession s, SqliteTransaction tx, WriteRequest request)
     {
         switch (request)
         {
             case AppendRequest append:
             {
-                var highest = Highest(s, append.PersistenceId, tx);
+                w.Highest.Bind(1, append.PersistenceId).Step(out var highest);
                 if (highest != append.ExpectedSequenceNr)
                     return new JournalConflictException(append.PersistenceId, append.ExpectedSequenceNr, highest);
-                var insert = s.Command(
-                    "INSERT INTO journal (persistence_id, sequence_nr, created, tags, manifest, payload, writer_id) VALUES ($pid, $seq, $created, $tags, $manifest, $payload, $writer) RETURNING ordering",
-                    "$pid", "$seq", "$created", "$tags", "$manifest", "$payload", "$writer");
-                var tag = s.Command(
-                    "INSERT INTO tags (ordering_id, tag, persistence_id, sequence_nr) VALUES ($ordering, $tag, $pid, $seq)",
-                    "$ordering", "$tag", "$pid", "$seq");
-                insert.Transaction = tx;
-                tag.Transaction = tx;
                 foreach (var row in append.Rows)
                 {
-                    insert.Parameters[0].Value = append.PersistenceId;
-                    insert.Parameters[1].Value = row.SequenceNr;
-                    insert.Parameters[2].Value = row.Created;
-                    insert.Parameters[3].Value = row.Tags is null ? DBNull.Value : string.Join(';', row.Tags);
-                    insert.Parameters[4].Value = row.Manifest;
-                    insert.Parameters[5].Value = row.Payload;
-                    insert.Parameters[6].Value = WriterId;
-                    var ordering = (long)insert.ExecuteScalar()!;
+                    w.Insert.Bind(1, append.PersistenceId).Bind(2, row.SequenceNr).Bind(3, row.Created)
+                        .Bind(4, row.Tags is null ? null : string.Join(';', row.Tags))
+                        .Bind(5, row.Manifest).Bind(6, row.Payload).Bind(7, WriterId)
+                        .Execute();
                     if (row.Tags is null)
                         continue;
-                    foreach (var t in row.Tags)
-                    {
-                        tag.Parameters[0].Value = ordering;
-                        tag.Parameters[1].Value = t;
-                        tag.Parameters[2].Value = append.PersistenceId;
-                        tag.Parameters[3].Value = row.SequenceNr;
-                        tag.ExecuteNonQuery();
-                    }
+                    var ordering = w.Insert.LastInsertRowId;
+                    foreach (var tag in row.Tags)
+                        w.Tag.Bind(1, ordering).Bind(2, tag).Bind(3, append.PersistenceId).Bind(4, row.SequenceNr).Execute();
                 }
 
                 return null;
@@ -322,13 +305,13 @@ public sealed class SqliteJournal : IEventJournal
 
             case DeleteRequest delete:
             {
-                var highest = Highest(s, delete.PersistenceId, tx);
+                w.Highest.Bind(1, delete.PersistenceId).Step(out var highest);
                 using var cmd = s.Connection.CreateCommand();
                 cmd.Transaction = tx;
                 cmd.Parameters.AddWithValue("$pid", delete.PersistenceId);
                 cmd.Parameters.AddWithValue("$to", Math.Min(delete.ToSequenceNr, highest - 1));
                 cmd.Parameters.AddWithValue("$highest", highest);
-                // The highest row is only marked deleted, never removed: it keeps the sequence number taken.
+                // The highest row is only marked deleted, never removed: it keeps its sequence number taken.
                 cmd.CommandText = """
                     DELETE FROM tags WHERE ordering_id IN (SELECT ordering FROM journal WHERE persistence_id = $pid AND sequence_nr <= $to);
                     DELETE FROM journal WHERE persistence_id = $pid AND sequence_nr <= $to;
@@ -348,6 +331,26 @@ public sealed class SqliteJournal : IEventJournal
 
             default:
                 return new InvalidOperationException($"unknown journal request {request.GetType().Name}");
+        }
+    }
+
+    /// <summary>The writer thread's prepared statements (positional, see <see cref="SqliteRawStatement"/>).</summary>
+    private sealed class WriteStatements(SqliteSession session) : IDisposable
+    {
+        public SqliteRawStatement Highest { get; } = new(session.Connection,
+            "SELECT MAX(sequence_nr) FROM journal WHERE persistence_id = ?1");
+
+        public SqliteRawStatement Insert { get; } = new(session.Connection,
+            "INSERT INTO journal (persistence_id, sequence_nr, created, tags, manifest, payload, writer_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+
+        public SqliteRawStatement Tag { get; } = new(session.Connection,
+            "INSERT INTO tags (ordering_id, tag, persistence_id, sequence_nr) VALUES (?1, ?2, ?3, ?4)");
+
+        public void Dispose()
+        {
+            Highest.Dispose();
+            Insert.Dispose();
+            Tag.Dispose();
         }
     }
 
