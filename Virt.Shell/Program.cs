@@ -1,4 +1,3 @@
-using System.CommandLine;
+using Virt.Shell;
 
-var root = new RootCommand("virt: the Virt shell. Talks to any virt-node over HTTP (default 127.0.0.1:9110).");
-return await root.Parse(args).InvokeAsync();
+return await VirtCommandLine.Build().Parse(args).InvokeAsync();

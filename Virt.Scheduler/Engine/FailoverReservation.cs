@@ -1,0 +1,338 @@
+namespace Virt.Scheduler.Engine;
+
+/// <summary>
+/// N+X as a failover map: every HA VM gets X distinct failover targets (other nodes it may restart on; it uses the
+/// first that survives). On each target and dimension the capacity held back is the sum of the X largest loads
+/// mapped there from any one source node. That is enough for any X nodes failing at once: each failed VM has a
+/// surviving target (at most X-1 of its X targets failed with it) and what arrives at a target from at most X
+/// sources cannot exceed what is held. Greedy and conservative: it may refuse what a perfect packer would accept,
+/// never the reverse. Targets also respect the VM's hard rules; with X of 2 or more, two VMs that must stay apart never
+/// share a target (both their nodes could fail at once).
+/// </summary>
+internal sealed class FailoverReservation
+{
+    private readonly ClusterState _s;
+    private readonly int _x;
+    private readonly int[]?[] _targets;
+    private readonly int[] _source;
+    private readonly Dictionary<int, double[]>[] _mapped;
+    private readonly double[] _held;
+    private readonly double[] _topValue;
+    private readonly int[] _topSource;
+    private readonly int[][] _apartTargets;
+    private Feasibility? _feasibility;
+    private int _cursor;
+
+    public FailoverReservation(ClusterState s)
+    {
+        _s = s;
+        _x = s.ReserveFailures;
+        _targets = new int[]?[s.Vms.Length];
+        _source = new int[s.Vms.Length];
+        _mapped = s.Nodes.Select(_ => new Dictionary<int, double[]>()).ToArray();
+        _held = new double[s.Nodes.Length * s.D];
+        _topValue = new double[s.Nodes.Length * s.D * Math.Max(1, _x)];
+        _topSource = new int[_topValue.Length];
+        Array.Fill(_topSource, -1);
+        _apartTargets = s.Rules.Colocation.Select(_ => new int[s.Nodes.Length]).ToArray();
+    }
+
+    public int Failures => _x;
+
+    public void Attach(Feasibility feasibility) => _feasibility = feasibility;
+
+    public double Held(int node, int dim) => _x == 0 ? 0 : _held[(node * _s.D) + dim];
+
+    public int[]? TargetsOf(int vm) => _targets[vm];
+
+    public bool Needs(int vm) => _x > 0 && _s.Vms[vm].Ha;
+
+    /// <summary>Reserves targets for every HA VM already running, by priority; the ones that get none stay uncovered.</summary>
+    public void ReserveExisting()
+    {
+        if (_x == 0)
+            return;
+        foreach (var unit in Units(Enumerable.Range(0, _s.Vms.Length).Where(v => _s.Location[v] >= 0 && _s.Alive[_s.Location[v]] && Needs(v))))
+            TryReserve(unit, _s.Location[unit[0]]);
+    }
+
+    /// <summary>Groups VMs by (INFINITY group, node) so a group fails over as one; ordered by priority then name.</summary>
+    public IEnumerable<int[]> Units(IEnumerable<int> vms) =>
+        vms.GroupBy(v => (_s.Rules.Group[v] >= 0 ? _s.Rules.Group[v] : -1 - v, _s.Location[v]))
+            .Select(g => g.Order().ToArray())
+            .OrderByDescending(u => u.Max(v => _s.Vms[v].Priority))
+            .ThenBy(u => _s.VmName(u[0]), StringComparer.Ordinal);
+
+    /// <summary>
+    /// Finds and holds X targets for <paramref name="unit"/> (HA VMs on <paramref name="source"/>, one group at most).
+    /// Nothing changes when it returns false. Targets are tried round-robin from a moving cursor, which spreads the
+    /// held capacity over the cluster.
+    /// </summary>
+    public bool TryReserve(int[] unit, int source)
+    {
+        unit = unit.Where(Needs).ToArray();
+        if (unit.Length == 0)
+            return true;
+        var demand = _s.DemandOf(unit);
+        var chosen = new List<int>(_x);
+        var fixedTargets = GroupTargets(unit, source);
+        if (fixedTargets is not null)
+        {
+            if (!fixedTargets.All(t => Fits(t, source, demand)))
+                return false;
+            chosen.AddRange(fixedTargets);
+        }
+        else
+        {
+            var n = _s.Nodes.Length;
+            for (var k = 0; k < n && chosen.Count < _x; k++)
+            {
+                var t = (_cursor + k) % n;
+                if (Valid(unit, source, t, demand))
+                    chosen.Add(t);
+            }
+
+            if (chosen.Count < _x)
+                return false;
+            _cursor = (chosen[^1] + 1) % n;
+        }
+
+        foreach (var t in chosen)
+            Add(t, source, demand);
+        foreach (var vm in unit)
+        {
+            _targets[vm] = [.. chosen];
+            _source[vm] = source;
+            foreach (var r in _s.Rules.VmApart[vm])
+            {
+                foreach (var t in chosen)
+                    _apartTargets[r][t]++;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Would <paramref name="unit"/> get targets if placed on <paramref name="source"/>? Nothing is held.</summary>
+    public bool CanReserve(int[] unit, int source)
+    {
+        unit = unit.Where(Needs).ToArray();
+        if (unit.Length == 0)
+            return true;
+        var demand = _s.DemandOf(unit);
+        if (GroupTargets(unit, source) is { } fixedTargets)
+            return fixedTargets.All(t => Fits(t, source, demand));
+        var found = 0;
+        for (var t = 0; t < _s.Nodes.Length && found < _x; t++)
+        {
+            if (Valid(unit, source, t, demand))
+                found++;
+        }
+
+        return found == _x;
+    }
+
+    /// <summary>Gives back what <paramref name="vm"/> holds; call before it moves or stops.</summary>
+    public void Release(int vm)
+    {
+        if (_targets[vm] is not { } targets)
+            return;
+        var source = _source[vm];
+        foreach (var t in targets)
+        {
+            var load = _mapped[t][source];
+            for (var d = 0; d < _s.D; d++)
+                load[d] -= _s.Demand[(vm * _s.D) + d];
+            if (load.All(x => x <= 1e-9))
+                _mapped[t].Remove(source);
+            RecomputeTop(t);
+        }
+
+        foreach (var r in _s.Rules.VmApart[vm])
+        {
+            foreach (var t in targets)
+                _apartTargets[r][t]--;
+        }
+
+        _targets[vm] = null;
+    }
+
+    /// <summary>A node stopped taking VMs: everything that would have restarted there looks for another target.</summary>
+    public void RetargetAwayFrom(int node)
+    {
+        if (_x == 0)
+            return;
+        var affected = Enumerable.Range(0, _s.Vms.Length).Where(v => _targets[v]?.Contains(node) == true).ToList();
+        foreach (var vm in affected)
+            Release(vm);
+        foreach (var unit in Units(affected))
+            TryReserve(unit, _s.Location[unit[0]]);
+    }
+
+    /// <summary>Would placing <paramref name="vm"/> on <paramref name="node"/> put it next to an apart VM restarting there?</summary>
+    public Rejection? ApartConflict(int vm, int node)
+    {
+        if (_x == 0)
+            return null;
+        foreach (var r in _s.Rules.VmApart[vm])
+        {
+            var mine = _targets[vm]?.Contains(node) == true ? 1 : 0;
+            if (_apartTargets[r][node] - mine <= 0)
+                continue;
+            var other = _s.Rules.Colocation[r].Vms.Select(name => _s.VmIndex[name]).First(o => o != vm && _targets[o]?.Contains(node) == true);
+            return new Rejection(RejectionKind.ApartFailoverTarget, vm, node, Rule: r, Other: other);
+        }
+
+        return null;
+    }
+
+    /// <summary>HA VMs on live nodes without targets.</summary>
+    public List<int> Uncovered() =>
+        _x == 0 ? [] : Enumerable.Range(0, _s.Vms.Length).Where(v => Needs(v) && _s.Location[v] >= 0 && _s.Alive[_s.Location[v]] && _targets[v] is null).ToList();
+
+    public ReservationReport Report()
+    {
+        if (_x == 0)
+            return new ReservationReport(0, true, "no reservation asked for (reserve_failures 0)");
+        var uncovered = Uncovered();
+        var covered = Enumerable.Range(0, _s.Vms.Length).Count(v => _targets[v] is not null);
+        if (uncovered.Count == 0)
+            return new ReservationReport(_x, true, $"every running HA VM ({covered}) has {_x} failover target{(_x > 1 ? "s" : "")} with room held; any {_x} node failure{(_x > 1 ? "s" : "")} can be absorbed");
+        var sample = string.Join(", ", uncovered.Take(5).Select(v => $"{_s.VmName(v)} on {_s.NodeName(_s.Location[v])}"));
+        var alive = _s.Alive.Count(a => a);
+        var why = alive <= _x ? $"only {alive} node(s) are up" : "no other node has room for them, within their rules";
+        return new ReservationReport(_x, false, $"{uncovered.Count} HA VM(s) could not be restarted if their node failed: {sample}{(uncovered.Count > 5 ? ", ..." : "")} ({why})");
+    }
+
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> TargetsByVm() =>
+        Enumerable.Range(0, _s.Vms.Length)
+            .Where(v => _targets[v] is not null)
+            .ToDictionary(v => _s.VmName(v), v => (IReadOnlyList<string>)_targets[v]!.Select(_s.NodeName).ToList(), StringComparer.Ordinal);
+
+    private int[]? GroupTargets(int[] unit, int source)
+    {
+        var g = _s.Rules.Group[unit[0]];
+        if (g < 0)
+            return null;
+        foreach (var member in _s.Rules.Groups[g])
+        {
+            if (!unit.Contains(member) && _s.Location[member] == source && _targets[member] is { } t)
+                return t;
+        }
+
+        return null;
+    }
+
+    private bool Valid(int[] unit, int source, int t, double[] demand)
+    {
+        if (t == source || !_s.Accepting[t])
+            return false;
+        foreach (var vm in unit)
+        {
+            if (_feasibility!.Rules(vm, t, unit, failover: true) is not null)
+                return false;
+            // Two apart VMs may share a target only when their (different) nodes cannot fail together.
+            if (_x < 2)
+                continue;
+            foreach (var r in _s.Rules.VmApart[vm])
+            {
+                if (_apartTargets[r][t] > 0)
+                    return false;
+            }
+        }
+
+        return Fits(t, source, demand);
+    }
+
+    /// <summary>Does <paramref name="t"/> still fit everything it runs plus what it holds, with this source's load raised by <paramref name="demand"/>?</summary>
+    private bool Fits(int t, int source, double[] demand)
+    {
+        var current = _mapped[t].GetValueOrDefault(source);
+        for (var d = 0; d < _s.D; d++)
+        {
+            if (demand[d] <= 0)
+                continue;
+            var raised = (current?[d] ?? 0) + demand[d];
+            var i = (t * _s.D) + d;
+            if (_s.Used[i] + HeldWith(i, source, raised) > _s.Capacity[i] + 1e-9)
+                return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Sum of the X largest per-source loads at slot <paramref name="i"/> if <paramref name="source"/>'s load became <paramref name="value"/> (a raise).</summary>
+    private double HeldWith(int i, int source, double value)
+    {
+        Span<double> top = stackalloc double[_x + 1];
+        var count = 0;
+        var baseIndex = i * _x;
+        for (var k = 0; k < _x; k++)
+        {
+            if (_topSource[baseIndex + k] >= 0 && _topSource[baseIndex + k] != source)
+                top[count++] = _topValue[baseIndex + k];
+        }
+
+        top[count++] = value;
+        top[..count].Sort();
+        double sum = 0;
+        for (var k = count - 1; k >= Math.Max(0, count - _x); k--)
+            sum += top[k];
+        return sum;
+    }
+
+    private void Add(int t, int source, double[] demand)
+    {
+        if (!_mapped[t].TryGetValue(source, out var load))
+            _mapped[t][source] = load = new double[_s.D];
+        for (var d = 0; d < _s.D; d++)
+        {
+            load[d] += demand[d];
+            Promote((t * _s.D) + d, source, load[d]);
+        }
+    }
+
+    /// <summary>Keeps the top-X list of slot <paramref name="i"/> after <paramref name="source"/>'s load rose to <paramref name="value"/>.</summary>
+    private void Promote(int i, int source, double value)
+    {
+        var b = i * _x;
+        var entries = new List<(double Value, int Source)>(_x + 1);
+        for (var k = 0; k < _x; k++)
+        {
+            if (_topSource[b + k] >= 0 && _topSource[b + k] != source)
+                entries.Add((_topValue[b + k], _topSource[b + k]));
+        }
+
+        entries.Add((value, source));
+        SetTop(i, entries);
+    }
+
+    private void RecomputeTop(int t)
+    {
+        for (var d = 0; d < _s.D; d++)
+            SetTop((t * _s.D) + d, _mapped[t].Select(kv => (kv.Value[d], kv.Key)).ToList());
+    }
+
+    private void SetTop(int i, List<(double Value, int Source)> entries)
+    {
+        entries.Sort((a, b) => b.Value != a.Value ? b.Value.CompareTo(a.Value) : a.Source.CompareTo(b.Source));
+        var b = i * _x;
+        double held = 0;
+        for (var k = 0; k < _x; k++)
+        {
+            if (k < entries.Count)
+            {
+                _topValue[b + k] = entries[k].Value;
+                _topSource[b + k] = entries[k].Source;
+                held += entries[k].Value;
+            }
+            else
+            {
+                _topValue[b + k] = 0;
+                _topSource[b + k] = -1;
+            }
+        }
+
+        _held[i] = held;
+    }
+}

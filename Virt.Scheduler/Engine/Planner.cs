@@ -1,0 +1,294 @@
+using System.Globalization;
+
+namespace Virt.Scheduler.Engine;
+
+/// <summary>
+/// State shared by the actions while one plan is made: the cluster, the reservation, and the decisions and
+/// unplaced VMs so far. Knows how to choose a node, place or move a unit, and explain a refusal.
+/// </summary>
+internal sealed class Planner
+{
+    private readonly List<Entry> _decisions = [];
+    private readonly SortedDictionary<string, Dictionary<string, string>> _unplaced = new(StringComparer.Ordinal);
+
+    public Planner(PlacementProblem problem)
+    {
+        S = new ClusterState(problem);
+        R = new FailoverReservation(S);
+        F = new Feasibility(S, R);
+        R.Attach(F);
+        R.ReserveExisting();
+        Origin = S.Location.ToArray();
+    }
+
+    public ClusterState S { get; }
+
+    public FailoverReservation R { get; }
+
+    public Feasibility F { get; }
+
+    /// <summary>Where each VM ran before this plan (-1: pending).</summary>
+    public int[] Origin { get; }
+
+    public bool Balanced => S.Policy.Strategy == PlacementStrategy.Balanced;
+
+    /// <summary>
+    /// The best node for <paramref name="unit"/>: highest preference score, then the strategy's load order
+    /// (balanced: least loaded after; pack: most loaded that fits), then name. -1 when no node passes.
+    /// </summary>
+    public int Choose(int[] unit, bool requireReservation = true, Func<int, bool>? allowed = null)
+    {
+        var demand = S.DemandOf(unit);
+        var rejected = new HashSet<int>();
+        while (true)
+        {
+            var best = -1;
+            double bestPreference = 0, bestMetric = 0;
+            for (var n = 0; n < S.Nodes.Length; n++)
+            {
+                if (rejected.Contains(n) || (allowed is not null && !allowed(n)) || F.Check(unit, n, ignoreReservation: !requireReservation) is not null)
+                    continue;
+                var preference = Preference(unit, n);
+                var metric = Balanced ? S.Load(n, demand) : -S.Load(n, demand);
+                if (best < 0 || preference > bestPreference || (preference == bestPreference && metric < bestMetric - 1e-12))
+                {
+                    best = n;
+                    bestPreference = preference;
+                    bestMetric = metric;
+                }
+            }
+
+            if (best < 0 || !requireReservation || R.CanReserve(unit, best))
+                return best;
+            rejected.Add(best);
+        }
+    }
+
+    public double Preference(int[] unit, int node)
+    {
+        double score = 0;
+        foreach (var vm in unit)
+            score += S.Rules.Preference(vm, node);
+        return score;
+    }
+
+    /// <summary>Puts a pending unit on <paramref name="node"/> and holds its failover targets.</summary>
+    public void Place(int[] unit, int node)
+    {
+        foreach (var vm in unit)
+            S.Assign(vm, node);
+        R.TryReserve(unit, node);
+    }
+
+    /// <summary>Moves a running unit; its failover targets are chosen again from the new node.</summary>
+    public void Move(int[] unit, int node)
+    {
+        foreach (var vm in unit)
+        {
+            R.Release(vm);
+            S.Unassign(vm);
+        }
+
+        Place(unit, node);
+    }
+
+    /// <summary>Takes a unit off its node (stopped or lost), giving back what it held.</summary>
+    public void Remove(int vm)
+    {
+        R.Release(vm);
+        S.Unassign(vm);
+    }
+
+    public void Record(int vm, DecisionKind kind, int from, int to, string why, int? insertAt = null)
+    {
+        var entry = new Entry(vm, kind, from, to, why);
+        if (insertAt is { } i)
+            _decisions.Insert(i, entry);
+        else
+            _decisions.Add(entry);
+    }
+
+    public int DecisionCount => _decisions.Count;
+
+    /// <summary>Drops the start planned earlier for <paramref name="vm"/> (it was preempted before it ever ran).</summary>
+    public void ForgetStart(int vm) => _decisions.RemoveAll(d => d.Vm == vm && d.Kind is DecisionKind.Start or DecisionKind.Restart);
+
+    public int IndexOfDecision(int vm) => _decisions.FindIndex(d => d.Vm == vm);
+
+    public void Unplaced(int vm, Dictionary<string, string> reasons) => _unplaced[S.VmName(vm)] = reasons;
+
+    public void Placed(int vm) => _unplaced.Remove(S.VmName(vm));
+
+    /// <summary>Per node, why <paramref name="unit"/> is not there.</summary>
+    public Dictionary<string, string> Explain(int[] unit)
+    {
+        var reasons = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var n = 0; n < S.Nodes.Length; n++)
+        {
+            if (F.Check(unit, n) is { } rejection)
+                reasons[S.NodeName(n)] = rejection.Describe(S);
+            else if (!R.CanReserve(unit, n))
+                reasons[S.NodeName(n)] = new Rejection(RejectionKind.NoFailoverTarget, unit[0], n).Describe(S);
+            else if (S.Location[unit[0]] == n)
+                reasons[S.NodeName(n)] = "runs here";
+            else
+                reasons[S.NodeName(n)] = "possible, but not chosen";
+        }
+
+        return reasons;
+    }
+
+    /// <summary>Why the unit went to <paramref name="node"/>, for the decision's text.</summary>
+    public string WhyChosen(int[] unit, int node)
+    {
+        var parts = new List<string>();
+        foreach (var vm in unit)
+        {
+            foreach (var r in S.Rules.VmLocation[vm])
+            {
+                var rule = S.Rules.Location[r];
+                if (double.IsFinite(rule.Rule.Score) && rule.Holds[node] && rule.Rule.Score != 0)
+                    parts.Add($"rule {rule.Rule.Name} {(rule.Rule.Score > 0 ? "+" : "")}{Score.Format(rule.Rule.Score)}");
+            }
+        }
+
+        if (unit.Length > 1)
+            parts.Add($"with {string.Join(", ", unit.Skip(1).Select(S.VmName))} (INFINITY colocation)");
+        var possible = Enumerable.Range(0, S.Nodes.Length).Count(n => n == node || F.Check(unit, n, ignoreReservation: true) is null);
+        parts.Add(string.Create(CultureInfo.InvariantCulture, $"load {Percent(S.Load(node))} after ({(Balanced ? "balanced" : "pack")}, {possible} node{(possible == 1 ? "" : "s")} possible)"));
+        return string.Join("; ", parts);
+    }
+
+    /// <summary>
+    /// Frees room for <paramref name="vm"/> by stopping lower-priority VMs on one node (the node where the highest
+    /// evicted priority is lowest, then fewest evicted), then tries to re-place those elsewhere.
+    /// </summary>
+    public bool TryPreempt(int vm, DecisionKind kind, int from, string context)
+    {
+        if (S.Rules.Group[vm] >= 0)
+            return false;
+        var priority = S.Vms[vm].Priority;
+        var demand = S.DemandOf([vm]);
+        (int Node, List<int> Evict, int MaxPriority)? best = null;
+        for (var n = 0; n < S.Nodes.Length; n++)
+        {
+            if (!S.Accepting[n] || F.Rules(vm, n, residents: false) is not null || R.ApartConflict(vm, n) is not null)
+                continue;
+            var evict = new List<int>();
+            var blocked = false;
+            foreach (var r in S.Rules.VmApart[vm])
+            {
+                foreach (var other in S.Residents[n].Where(o => S.Rules.VmApart[o].Contains(r)))
+                {
+                    if (S.Vms[other].Priority >= priority || S.Rules.Group[other] >= 0)
+                        blocked = true;
+                    else if (!evict.Contains(other))
+                        evict.Add(other);
+                }
+            }
+
+            if (blocked)
+                continue;
+            var candidates = S.Residents[n]
+                .Where(o => S.Vms[o].Priority < priority && S.Rules.Group[o] < 0 && !evict.Contains(o))
+                .OrderBy(o => S.Vms[o].Priority).ThenByDescending(o => S.Load(n) - S.Load(n, Negated(o))).ThenBy(o => S.VmName(o), StringComparer.Ordinal)
+                .ToList();
+            var freed = new double[S.D];
+            foreach (var e in evict)
+                Accumulate(freed, e);
+            var k = 0;
+            while (!FitsAfterEviction(n, demand, freed))
+            {
+                if (k == candidates.Count)
+                {
+                    blocked = true;
+                    break;
+                }
+
+                evict.Add(candidates[k]);
+                Accumulate(freed, candidates[k++]);
+            }
+
+            if (blocked || evict.Count == 0 || !R.CanReserve([vm], n))
+                continue;
+            var maxPriority = evict.Max(e => S.Vms[e].Priority);
+            if (best is null || maxPriority < best.Value.MaxPriority || (maxPriority == best.Value.MaxPriority && evict.Count < best.Value.Evict.Count))
+                best = (n, evict, maxPriority);
+        }
+
+        if (best is not { } chosen)
+            return false;
+
+        var insertAt = DecisionCount;
+        var victims = chosen.Evict.OrderByDescending(e => S.Vms[e].Priority).ThenBy(e => S.VmName(e), StringComparer.Ordinal).ToList();
+        foreach (var e in victims)
+        {
+            ForgetStart(e);
+            Remove(e);
+        }
+
+        insertAt = Math.Min(insertAt, DecisionCount);
+        Place([vm], chosen.Node);
+        var names = string.Join(", ", victims.Select(S.VmName));
+        Record(vm, kind, from, chosen.Node, $"{context}preempts {names} (lower priority than {priority})");
+        foreach (var e in victims)
+        {
+            var why = $"preempted by {S.VmName(vm)} (priority {priority} > {S.Vms[e].Priority})";
+            var to = Choose([e]);
+            if (to >= 0)
+            {
+                Place([e], to);
+                Record(e, Origin[e] >= 0 && S.Alive[Origin[e]] ? DecisionKind.Migrate : DecisionKind.Start, Origin[e] >= 0 && S.Alive[Origin[e]] ? Origin[e] : -1, to, why + "; moved", insertAt++);
+                Placed(e);
+            }
+            else
+            {
+                var reasons = Explain([e]);
+                reasons[S.NodeName(chosen.Node)] = why;
+                Unplaced(e, reasons);
+                if (Origin[e] >= 0 && S.Alive[Origin[e]])
+                    Record(e, DecisionKind.Stop, Origin[e], -1, why + "; no other node has room", insertAt++);
+            }
+        }
+
+        return true;
+    }
+
+    private double[] Negated(int vm)
+    {
+        var d = new double[S.D];
+        for (var i = 0; i < S.D; i++)
+            d[i] = -S.Demand[(vm * S.D) + i];
+        return d;
+    }
+
+    private void Accumulate(double[] total, int vm)
+    {
+        for (var d = 0; d < S.D; d++)
+            total[d] += S.Demand[(vm * S.D) + d];
+    }
+
+    private bool FitsAfterEviction(int node, double[] demand, double[] freed)
+    {
+        for (var d = 0; d < S.D; d++)
+        {
+            var i = (node * S.D) + d;
+            if (S.Used[i] - freed[d] + demand[d] > S.Capacity[i] - R.Held(node, d) + 1e-9)
+                return false;
+        }
+
+        return true;
+    }
+
+    public static string Percent(double load) => string.Create(CultureInfo.InvariantCulture, $"{load * 100:0}%");
+
+    public PlanResult Result(double elapsedMs)
+    {
+        var decisions = _decisions.Select((d, i) => new PlanDecision(
+            S.VmName(d.Vm), d.Kind, d.From >= 0 ? S.NodeName(d.From) : null, d.To >= 0 ? S.NodeName(d.To) : null, i + 1, d.Why)).ToList();
+        var unplaced = _unplaced.Select(u => new UnplacedVm(u.Key, u.Value)).ToList();
+        return new PlanResult(decisions, unplaced, R.Report(), elapsedMs, R.TargetsByVm());
+    }
+
+    private sealed record Entry(int Vm, DecisionKind Kind, int From, int To, string Why);
+}

@@ -1,0 +1,22 @@
+namespace Virt.Scheduler;
+
+public enum PlacementStrategy
+{
+    /// <summary>Spread load, normalized over dimensions.</summary>
+    Balanced,
+
+    /// <summary>Fill nodes before using new ones (consolidation).</summary>
+    Pack,
+}
+
+/// <param name="MigrationThreshold">Failures of a VM on a node after which it avoids that node.</param>
+/// <param name="FailureTimeoutSeconds">Failures older than this are forgotten.</param>
+/// <param name="MinGain">Stickiness: a running VM moves only for at least this much improvement.</param>
+public sealed record PlacementPolicy(
+    PlacementStrategy Strategy = PlacementStrategy.Balanced,
+    bool Preempt = false,
+    int MigrationThreshold = 3,
+    double FailureTimeoutSeconds = 600,
+    double MinGain = 0.05,
+    int MaxMigrations = 20,
+    int MaxMigrationsPerNode = 2);
