@@ -169,6 +169,45 @@ internal sealed class FailoverReservation
             TryReserve(unit, _s.Location[unit[0]]);
     }
 
+    /// <summary>
+    /// After a VM was placed on <paramref name="node"/> ignoring the reservation: if the node now runs into what it
+    /// holds, or runs a VM that must stay apart from one restarting there, the VMs that would restart there look
+    /// for other targets; those that find none are uncovered.
+    /// </summary>
+    public void Repair(int node)
+    {
+        if (_x == 0 || (!Overfull(node) && !ApartResident(node)))
+            return;
+        var affected = Enumerable.Range(0, _s.Vms.Length).Where(v => _targets[v]?.Contains(node) == true).ToList();
+        foreach (var vm in affected)
+            Release(vm);
+        foreach (var unit in Units(affected))
+            TryReserve(unit, _s.Location[unit[0]]);
+    }
+
+    private bool ApartResident(int node)
+    {
+        foreach (var vm in _s.Residents[node])
+        {
+            if (ApartConflict(vm, node) is not null)
+                return true;
+        }
+
+        return false;
+    }
+
+    private bool Overfull(int node)
+    {
+        for (var d = 0; d < _s.D; d++)
+        {
+            var i = (node * _s.D) + d;
+            if (_s.Used[i] + _held[i] > _s.Capacity[i] + 1e-9)
+                return true;
+        }
+
+        return false;
+    }
+
     /// <summary>Would placing <paramref name="vm"/> on <paramref name="node"/> put it next to an apart VM restarting there?</summary>
     public Rejection? ApartConflict(int vm, int node)
     {
@@ -196,6 +235,9 @@ internal sealed class FailoverReservation
             return new ReservationReport(0, true, "no reservation asked for (reserve_failures 0)");
         var uncovered = Uncovered();
         var covered = Enumerable.Range(0, _s.Vms.Length).Count(v => _targets[v] is not null);
+        var overfull = Enumerable.Range(0, _s.Nodes.Length).Where(n => _s.Accepting[n] && Overfull(n)).ToList();
+        if (overfull.Count > 0)
+            return new ReservationReport(_x, false, $"{string.Join(", ", overfull.Select(_s.NodeName))} run{(overfull.Count == 1 ? "s" : "")} into capacity held for failover");
         if (uncovered.Count == 0)
             return new ReservationReport(_x, true, $"every running HA VM ({covered}) has {_x} failover target{(_x > 1 ? "s" : "")} with room held; any {_x} node failure{(_x > 1 ? "s" : "")} can be absorbed");
         var sample = string.Join(", ", uncovered.Take(5).Select(v => $"{_s.VmName(v)} on {_s.NodeName(_s.Location[v])}"));

@@ -78,6 +78,7 @@ internal sealed class Planner
         foreach (var vm in unit)
             S.Assign(vm, node);
         R.TryReserve(unit, node);
+        R.Repair(node); // only an evacuation that had to ignore the reservation can break it here
     }
 
     /// <summary>Moves a running unit; its failover targets are chosen again from the new node.</summary>
@@ -221,12 +222,18 @@ internal sealed class Planner
 
         var insertAt = DecisionCount;
         var victims = chosen.Evict.OrderByDescending(e => S.Vms[e].Priority).ThenBy(e => S.VmName(e), StringComparer.Ordinal).ToList();
+        var previous = new Dictionary<int, (DecisionKind Kind, int From)?>();
         foreach (var e in victims)
         {
-            ForgetStart(e);
+            // A victim started earlier in this plan never ran: its start is cancelled, not followed by a stop.
+            var started = _decisions.LastOrDefault(d => d.Vm == e && d.Kind is DecisionKind.Start or DecisionKind.Restart);
+            previous[e] = started is null ? null : (started.Kind, started.From);
+            if (started is not null)
+                ForgetStart(e);
             Remove(e);
         }
 
+        var evictedFrom = chosen.Node;
         insertAt = Math.Min(insertAt, DecisionCount);
         Place([vm], chosen.Node);
         var names = string.Join(", ", victims.Select(S.VmName));
@@ -238,16 +245,19 @@ internal sealed class Planner
             if (to >= 0)
             {
                 Place([e], to);
-                Record(e, Origin[e] >= 0 && S.Alive[Origin[e]] ? DecisionKind.Migrate : DecisionKind.Start, Origin[e] >= 0 && S.Alive[Origin[e]] ? Origin[e] : -1, to, why + "; moved", insertAt++);
-                Placed(e);
+                if (previous[e] is { } start)
+                    Record(e, start.Kind, start.From, to, to == evictedFrom ? WhyChosen([e], to) : why + "; placed elsewhere", insertAt++);
+                else if (to != evictedFrom)
+                    Record(e, DecisionKind.Migrate, evictedFrom, to, why + "; moved", insertAt++);
+                Placed(e); // back where it was (the greedy eviction took one too many): no decision
             }
             else
             {
                 var reasons = Explain([e]);
                 reasons[S.NodeName(chosen.Node)] = why;
                 Unplaced(e, reasons);
-                if (Origin[e] >= 0 && S.Alive[Origin[e]])
-                    Record(e, DecisionKind.Stop, Origin[e], -1, why + "; no other node has room", insertAt++);
+                if (previous[e] is null)
+                    Record(e, DecisionKind.Stop, evictedFrom, -1, why + "; no other node has room", insertAt++);
             }
         }
 

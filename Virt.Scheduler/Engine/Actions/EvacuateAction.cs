@@ -32,7 +32,7 @@ internal static class EvacuateAction
             if (to < 0)
             {
                 to = p.Choose(unit, requireReservation: false);
-                note = $"; breaks the N+{s.ReserveFailures} reservation (no move keeps it)";
+                note = $"; no move kept the N+{s.ReserveFailures} failover map, so failover targets were planned again (see the reservation)";
             }
 
             if (to < 0)
