@@ -57,11 +57,34 @@ internal sealed class FailoverReservation
     }
 
     /// <summary>Groups VMs by (INFINITY group, node) so a group fails over as one; ordered by priority then name.</summary>
-    public IEnumerable<int[]> Units(IEnumerable<int> vms) =>
-        vms.GroupBy(v => (_s.Rules.Group[v] >= 0 ? _s.Rules.Group[v] : -1 - v, _s.Location[v]))
-            .Select(g => g.Order().ToArray())
-            .OrderByDescending(u => u.Max(v => _s.Vms[v].Priority))
-            .ThenBy(u => _s.VmName(u[0]), StringComparer.Ordinal);
+    public List<int[]> Units(IEnumerable<int> vms)
+    {
+        var units = new List<int[]>();
+        Dictionary<(int Group, int Node), List<int>>? groups = null;
+        foreach (var vm in vms)
+        {
+            var g = _s.Rules.Group[vm];
+            if (g < 0)
+            {
+                units.Add([vm]);
+                continue;
+            }
+
+            groups ??= new Dictionary<(int, int), List<int>>();
+            if (!groups.TryGetValue((g, _s.Location[vm]), out var members))
+                groups[(g, _s.Location[vm])] = members = [];
+            members.Add(vm);
+        }
+
+        if (groups is not null)
+            units.AddRange(groups.Values.Select(m => m.Order().ToArray()));
+
+        // VM indexes follow name order, so the first member orders ties by name.
+        var priority = units.Select(u => u.Max(v => _s.Vms[v].Priority)).ToArray();
+        var order = Enumerable.Range(0, units.Count).ToArray();
+        Array.Sort(order, (a, b) => priority[a] != priority[b] ? priority[b].CompareTo(priority[a]) : units[a][0].CompareTo(units[b][0]));
+        return order.Select(i => units[i]).ToList();
+    }
 
     /// <summary>
     /// Finds and holds X targets for <paramref name="unit"/> (HA VMs on <paramref name="source"/>, one group at most).
@@ -70,7 +93,8 @@ internal sealed class FailoverReservation
     /// </summary>
     public bool TryReserve(int[] unit, int source)
     {
-        unit = unit.Where(Needs).ToArray();
+        if (!unit.All(Needs))
+            unit = unit.Where(Needs).ToArray();
         if (unit.Length == 0)
             return true;
         var demand = _s.DemandOf(unit);
@@ -116,7 +140,8 @@ internal sealed class FailoverReservation
     /// <summary>Would <paramref name="unit"/> get targets if placed on <paramref name="source"/>? Nothing is held.</summary>
     public bool CanReserve(int[] unit, int source)
     {
-        unit = unit.Where(Needs).ToArray();
+        if (!unit.All(Needs))
+            unit = unit.Where(Needs).ToArray();
         if (unit.Length == 0)
             return true;
         var demand = _s.DemandOf(unit);
@@ -145,7 +170,13 @@ internal sealed class FailoverReservation
                 load[d] -= _s.Demand[(vm * _s.D) + d];
             if (load.All(x => x <= 1e-9))
                 _mapped[t].Remove(source);
-            RecomputeTop(t);
+            for (var d = 0; d < _s.D; d++)
+            {
+                // Only a source among the top X can change what is held.
+                var i = (t * _s.D) + d;
+                if (Array.IndexOf(_topSource, source, i * _x, _x) >= 0)
+                    SetTop(i, _mapped[t].Select(kv => (kv.Value[d], kv.Key)).ToList());
+            }
         }
 
         foreach (var r in _s.Rules.VmApart[vm])
@@ -246,10 +277,28 @@ internal sealed class FailoverReservation
         return new ReservationReport(_x, false, $"{uncovered.Count} HA VM(s) could not be restarted if their node failed: {sample}{(uncovered.Count > 5 ? ", ..." : "")} ({why})");
     }
 
-    public IReadOnlyDictionary<string, IReadOnlyList<string>> TargetsByVm() =>
-        Enumerable.Range(0, _s.Vms.Length)
-            .Where(v => _targets[v] is not null)
-            .ToDictionary(v => _s.VmName(v), v => (IReadOnlyList<string>)_targets[v]!.Select(_s.NodeName).ToList(), StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> TargetsByVm()
+    {
+        // Many VMs share a target list; share the list objects too.
+        var lists = new Dictionary<(int, int), IReadOnlyList<string>>();
+        var result = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        for (var v = 0; v < _s.Vms.Length; v++)
+        {
+            if (_targets[v] is not { } t)
+                continue;
+            var key = (t[0], t.Length > 1 ? t[1] : -1);
+            if (t.Length > 2 || !lists.TryGetValue(key, out var names))
+            {
+                names = t.Select(_s.NodeName).ToArray();
+                if (t.Length <= 2)
+                    lists[key] = names;
+            }
+
+            result[_s.VmName(v)] = names;
+        }
+
+        return result;
+    }
 
     private int[]? GroupTargets(int[] unit, int source)
     {
@@ -337,22 +386,40 @@ internal sealed class FailoverReservation
     /// <summary>Keeps the top-X list of slot <paramref name="i"/> after <paramref name="source"/>'s load rose to <paramref name="value"/>.</summary>
     private void Promote(int i, int source, double value)
     {
+        // Insert (value, source) into the slot's descending top-X list, replacing source's old entry if present.
         var b = i * _x;
-        var entries = new List<(double Value, int Source)>(_x + 1);
-        for (var k = 0; k < _x; k++)
+        var existing = Array.IndexOf(_topSource, source, b, _x);
+        if (existing >= 0)
         {
-            if (_topSource[b + k] >= 0 && _topSource[b + k] != source)
-                entries.Add((_topValue[b + k], _topSource[b + k]));
+            for (var k = existing; k < b + _x - 1; k++)
+            {
+                _topValue[k] = _topValue[k + 1];
+                _topSource[k] = _topSource[k + 1];
+            }
+
+            _topValue[b + _x - 1] = 0;
+            _topSource[b + _x - 1] = -1;
         }
 
-        entries.Add((value, source));
-        SetTop(i, entries);
-    }
+        var at = b;
+        while (at < b + _x && _topSource[at] >= 0 && (_topValue[at] > value || (_topValue[at] == value && _topSource[at] < source)))
+            at++;
+        if (at < b + _x)
+        {
+            for (var k = b + _x - 1; k > at; k--)
+            {
+                _topValue[k] = _topValue[k - 1];
+                _topSource[k] = _topSource[k - 1];
+            }
 
-    private void RecomputeTop(int t)
-    {
-        for (var d = 0; d < _s.D; d++)
-            SetTop((t * _s.D) + d, _mapped[t].Select(kv => (kv.Value[d], kv.Key)).ToList());
+            _topValue[at] = value;
+            _topSource[at] = source;
+        }
+
+        double held = 0;
+        for (var k = b; k < b + _x; k++)
+            held += _topSource[k] >= 0 ? _topValue[k] : 0;
+        _held[i] = held;
     }
 
     private void SetTop(int i, List<(double Value, int Source)> entries)

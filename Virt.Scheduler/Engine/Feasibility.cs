@@ -8,7 +8,7 @@ internal sealed class Feasibility(ClusterState s, FailoverReservation reservatio
 {
     /// <summary>First reason <paramref name="unit"/> cannot run on <paramref name="node"/>, or null when it can.</summary>
     /// <param name="ignoreReservation">Capacity only, as when an evacuation must go ahead even if N+X breaks.</param>
-    public Rejection? Check(ReadOnlySpan<int> unit, int node, bool ignoreReservation = false)
+    public Rejection? Check(ReadOnlySpan<int> unit, int node, bool ignoreReservation = false, double[]? demand = null)
     {
         var first = unit[0];
         if (!s.Accepting[node])
@@ -23,7 +23,7 @@ internal sealed class Feasibility(ClusterState s, FailoverReservation reservatio
                 return rejected;
         }
 
-        var demand = s.DemandOf(unit);
+        demand ??= s.DemandOf(unit);
         for (var d = 0; d < s.D; d++)
         {
             var i = (node * s.D) + d;

@@ -36,17 +36,26 @@ internal sealed class Planner
     /// The best node for <paramref name="unit"/>: highest preference score, then the strategy's load order
     /// (balanced: least loaded after; pack: most loaded that fits), then name. -1 when no node passes.
     /// </summary>
-    public int Choose(int[] unit, bool requireReservation = true, Func<int, bool>? allowed = null)
+    public int Choose(int[] unit, bool requireReservation = true, Func<int, bool>? allowed = null) =>
+        Choose(unit, out _, requireReservation, allowed);
+
+    /// <param name="possible">How many nodes passed the hard checks (for the explanation).</param>
+    public int Choose(int[] unit, out int possible, bool requireReservation = true, Func<int, bool>? allowed = null)
     {
         var demand = S.DemandOf(unit);
-        var rejected = new HashSet<int>();
+        HashSet<int>? refused = null;
+        possible = -1;
         while (true)
         {
             var best = -1;
+            var seen = 0;
             double bestPreference = 0, bestMetric = 0;
             for (var n = 0; n < S.Nodes.Length; n++)
             {
-                if (rejected.Contains(n) || (allowed is not null && !allowed(n)) || F.Check(unit, n, ignoreReservation: !requireReservation) is not null)
+                if ((allowed is not null && !allowed(n)) || F.Check(unit, n, ignoreReservation: !requireReservation, demand) is not null)
+                    continue;
+                seen++;
+                if (refused?.Contains(n) == true)
                     continue;
                 var preference = Preference(unit, n);
                 var metric = Balanced ? S.Load(n, demand) : -S.Load(n, demand);
@@ -58,9 +67,11 @@ internal sealed class Planner
                 }
             }
 
+            if (possible < 0)
+                possible = seen;
             if (best < 0 || !requireReservation || R.CanReserve(unit, best))
                 return best;
-            rejected.Add(best);
+            (refused ??= []).Add(best);
         }
     }
 
@@ -140,7 +151,8 @@ internal sealed class Planner
     }
 
     /// <summary>Why the unit went to <paramref name="node"/>, for the decision's text.</summary>
-    public string WhyChosen(int[] unit, int node)
+    /// <param name="possible">Nodes that passed the hard checks, if the caller counted them already.</param>
+    public string WhyChosen(int[] unit, int node, int? possible = null)
     {
         var parts = new List<string>();
         foreach (var vm in unit)
@@ -155,7 +167,7 @@ internal sealed class Planner
 
         if (unit.Length > 1)
             parts.Add($"with {string.Join(", ", unit.Skip(1).Select(S.VmName))} (INFINITY colocation)");
-        var possible = Enumerable.Range(0, S.Nodes.Length).Count(n => n == node || F.Check(unit, n, ignoreReservation: true) is null);
+        possible ??= Enumerable.Range(0, S.Nodes.Length).Count(n => n == node || F.Check(unit, n, ignoreReservation: true) is null);
         parts.Add(string.Create(CultureInfo.InvariantCulture, $"load {Percent(S.Load(node))} after ({(Balanced ? "balanced" : "pack")}, {possible} node{(possible == 1 ? "" : "s")} possible)"));
         return string.Join("; ", parts);
     }

@@ -17,7 +17,8 @@ internal sealed class RuleIndex
         var apart = new List<int>[vmCount];
         var soft = new List<int>[vmCount];
         var ordered = rules.OrderBy(r => r.Name, StringComparer.Ordinal).ToArray();
-        Location = ordered.OfType<LocationRule>().Select(r => new CompiledLocation(r, state.Nodes.Select(n => r.Expression.Holds(n.Attributes)).ToArray())).ToArray();
+        var expressions = new ExpressionTable(state.Nodes);
+        Location = ordered.OfType<LocationRule>().Select(r => new CompiledLocation(r, expressions.Evaluate(r.Expression))).ToArray();
         Colocation = ordered.OfType<ColocationRule>().ToArray();
         MemberCount = Colocation.Select(_ => new int[nodeCount]).ToArray();
 

@@ -51,7 +51,7 @@ public sealed record AttributeTest(string Attribute, AttributeOp Op, string? Val
         _ => $"{Attribute} {Op.ToString().ToLowerInvariant()} {Value}",
     };
 
-    private static int Compare(string a, string b) =>
+    internal static int Compare(string a, string b) =>
         double.TryParse(a, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) && double.TryParse(b, NumberStyles.Float, CultureInfo.InvariantCulture, out var y)
             ? x.CompareTo(y)
             : string.CompareOrdinal(a, b);

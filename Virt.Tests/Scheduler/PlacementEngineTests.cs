@@ -313,12 +313,24 @@ public sealed class PlacementEngineTests
     }
 
     [Fact]
-    public void Rebalance_is_sticky_small_gains_do_not_move_anything()
+    public void Rebalance_is_sticky_a_vm_moves_only_when_the_load_gap_beats_min_gain()
     {
+        // Two small VMs put node a about 4% above b: under a 5% min_gain nothing moves, under 1% one does.
         var nodes = new[] { Host("a"), Host("b") };
-        var vms = new[] { Vm("x", vcpu: 1, mem: 1024, node: "a"), Vm("y", vcpu: 1, mem: 2048, node: "a") };
+        var vms = new[] { Vm("x", vcpu: 0.5, mem: 512, node: "a"), Vm("y", vcpu: 0.5, mem: 512, node: "a") };
         Assert.Empty(Plan(Problem(nodes, vms, action: new PlanAction.Rebalance(), policy: new PlacementPolicy(MinGain: 0.05))).Decisions);
-        Assert.NotEmpty(Plan(Problem(nodes, vms, action: new PlanAction.Rebalance(), policy: new PlacementPolicy(MinGain: 0))).Decisions);
+        var moved = Assert.Single(Plan(Problem(nodes, vms, action: new PlanAction.Rebalance(), policy: new PlacementPolicy(MinGain: 0.01))).Decisions);
+        Assert.Contains("gap 4% > min_gain 1%", moved.Why);
+    }
+
+    [Fact]
+    public void Pack_rebalance_consolidates_onto_the_busier_node()
+    {
+        var nodes = new[] { Host("busy"), Host("quiet") };
+        var vms = new[] { Vm("a", vcpu: 8, mem: 32768, node: "busy"), Vm("b", vcpu: 1, mem: 4096, node: "quiet") };
+        var move = Assert.Single(Plan(Problem(nodes, vms, action: new PlanAction.Rebalance(), policy: new PlacementPolicy(PlacementStrategy.Pack))).Decisions);
+        Assert.Equal(("b", "quiet", "busy"), (move.Vm, move.From, move.To));
+        Assert.StartsWith("consolidates load", move.Why);
     }
 
     [Fact]

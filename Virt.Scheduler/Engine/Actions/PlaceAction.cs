@@ -11,12 +11,12 @@ internal static class PlaceAction
     {
         foreach (var unit in PendingUnits.Of(p.S, pending))
         {
-            var node = p.Choose(unit);
+            var node = p.Choose(unit, out var possible);
             if (node >= 0)
             {
                 p.Place(unit, node);
                 foreach (var vm in unit)
-                    p.Record(vm, kind, from(vm), node, context(vm) + p.WhyChosen(unit, node));
+                    p.Record(vm, kind, from(vm), node, context(vm) + p.WhyChosen(unit, node, possible));
                 continue;
             }
 

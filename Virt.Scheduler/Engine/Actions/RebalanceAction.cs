@@ -1,10 +1,11 @@
 namespace Virt.Scheduler.Engine.Actions;
 
 /// <summary>
-/// Greedy migration plan: each round makes the single move with the largest gain in spread (balanced: lower sum
-/// of squared utilisation; pack: higher, which empties lightly used nodes), never lowering the VM's preference
-/// score, until no move gains more than min_gain or a migration limit is reached. Each step is valid given the
-/// steps before it.
+/// Greedy migration plan: each round makes the single move that improves the spread most (balanced: lower sum of
+/// squared utilisation; pack: higher, which empties lightly used nodes), until no move qualifies or a migration
+/// limit is reached. Stickiness: a VM moves only when the load gap between its node and the target beats min_gain
+/// (balanced: its node is busier by more than min_gain; pack: the target is), and never to a node it prefers less.
+/// Each step is valid given the steps before it.
 /// </summary>
 internal static class RebalanceAction
 {
@@ -31,7 +32,7 @@ internal static class RebalanceAction
             perNode[move.To]++;
             p.Record(move.Vm, DecisionKind.Migrate, from, move.To,
                 string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"{(p.Balanced ? "evens out" : "consolidates")} load: {s.NodeName(from)} {Planner.Percent(move.FromLoad)} -> {Planner.Percent(s.Load(from))}, {s.NodeName(move.To)} {Planner.Percent(move.ToLoad)} -> {Planner.Percent(s.Load(move.To))} (gain {move.Gain:0.###})"));
+                    $"{(p.Balanced ? "evens out" : "consolidates")} load: {s.NodeName(from)} {Planner.Percent(move.FromLoad)} -> {Planner.Percent(s.Load(from))}, {s.NodeName(move.To)} {Planner.Percent(move.ToLoad)} -> {Planner.Percent(s.Load(move.To))} (gap {Planner.Percent(Math.Abs(move.FromLoad - move.ToLoad))} > min_gain {Planner.Percent(s.Policy.MinGain)})"));
         }
     }
 
@@ -56,11 +57,14 @@ internal static class RebalanceAction
             {
                 if (to == from || perNode[to] >= limit || refused.Contains((vm, to)) || !s.Accepting[to])
                     continue;
+                var gap = p.Balanced ? s.Load(from) - s.Load(to) : s.Load(to) - s.Load(from);
+                if (gap <= s.Policy.MinGain)
+                    continue;
                 var toBefore = s.Spread(to);
                 var toAfter = s.Spread(to, plus);
                 var change = fromBefore + toBefore - fromAfter - toAfter;
                 var gain = p.Balanced ? change : -change;
-                if (gain <= s.Policy.MinGain || (best is { } b && gain <= b.Gain))
+                if (gain <= 1e-12 || (best is { } b && gain <= b.Gain))
                     continue;
                 if (s.Rules.Preference(vm, to) < preference || p.F.Check([vm], to) is not null)
                     continue;

@@ -4,6 +4,7 @@ using Virt.Bench;
 var suites = new Dictionary<string, Func<Task>>(StringComparer.OrdinalIgnoreCase)
 {
     ["foundation"] = FoundationBench.Run,
+    ["scheduler"] = SchedulerBench.Run,
 };
 var chosen = args.Length == 0 ? suites.Keys.ToArray() : args;
 foreach (var name in chosen)
