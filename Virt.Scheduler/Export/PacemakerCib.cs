@@ -58,13 +58,14 @@ public static class PacemakerCib
 
         var cib = new XElement("cib",
             new XAttribute("crm_feature_set", "3.16.2"), new XAttribute("validate-with", "pacemaker-3.9"),
-            new XAttribute("epoch", 1), new XAttribute("num_updates", 0), new XAttribute("admin_epoch", 0),
+            new XAttribute("epoch", 1), new XAttribute("num_updates", 0), new XAttribute("admin_epoch", 0), new XAttribute("have-quorum", "1"),
             new XElement("configuration",
                 new XElement("crm_config", Pairs("cluster_property_set", "cib-bootstrap-options",
                 [
                     ("stonith-enabled", "false"),
                     ("placement-strategy", policy.Strategy == PlacementStrategy.Pack ? "minimal" : "balanced"),
                     ("symmetric-cluster", "true"),
+                    ("no-quorum-policy", "ignore"),
                 ])),
                 new XElement("nodes", nodes),
                 new XElement("resources", resources),
