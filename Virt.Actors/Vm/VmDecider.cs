@@ -1,0 +1,233 @@
+using System.Globalization;
+using Virt.Actors.Fsm;
+
+namespace Virt.Actors.Vm;
+
+/// <summary>
+/// The VM lifecycle as a pure function. All policy lives here: which command is allowed in which phase (and why
+/// not), when an unexpected stop means restart, backoff, or Failed, and when to escalate a stop.
+/// </summary>
+public sealed class VmDecider(string node, VmDefaults defaults) : IDecider<VmState, VmCommand, VmEvent>
+{
+    private const int KeptReasons = 10;
+
+    public VmState Initial => VmState.Absent;
+
+    public Decision<VmEvent> Decide(VmState s, VmCommand command, DateTimeOffset now)
+    {
+        if (command is VmCommand.Define define)
+        {
+            return s.Exists
+                ? Reject($"VM {define.Spec.Name} already exists")
+                : Accept(new VmEvent.Defined(define.Spec, now));
+        }
+
+        if (!s.Exists)
+        {
+            // Observations about a VM that is gone are not the operator's business.
+            return command is VmCommand.Start or VmCommand.Stop or VmCommand.Restart or VmCommand.Delete or VmCommand.ClearFailures or VmCommand.UpdateSpec
+                ? Reject("VM does not exist")
+                : Decision<VmEvent>.Nothing;
+        }
+
+        var name = s.Spec!.Name;
+        var next = s.Op + 1;
+        return (command, s.Phase) switch
+        {
+            (VmCommand.UpdateSpec u, VmPhase.Stopped or VmPhase.Failed) when u.Spec.Uuid != s.Spec.Uuid => Reject("the uuid of a VM cannot change"),
+            (VmCommand.UpdateSpec u, VmPhase.Stopped or VmPhase.Failed) => Accept(new VmEvent.SpecUpdated(u.Spec with { Name = name }, now)),
+            (VmCommand.UpdateSpec, _) => Reject($"the spec can only change while the VM is stopped; it is {Lower(s.Phase)}. Stop it first"),
+
+            (VmCommand.Start, VmPhase.Stopped or VmPhase.Recovering) => Accept(new VmEvent.StartRequested(next, node, "start requested", false, now)),
+            (VmCommand.Start, VmPhase.Starting or VmPhase.Running) => Decision<VmEvent>.Nothing,
+            (VmCommand.Start, VmPhase.Stopping) when s.Then == AfterStop.Start => Decision<VmEvent>.Nothing,
+            (VmCommand.Start, VmPhase.Stopping) => Reject("it is stopping; start it again once it has stopped"),
+            (VmCommand.Start, VmPhase.Failed) => Reject($"it failed ({Last(s)}); run 'virt vm clear-failures {name}' first"),
+
+            (VmCommand.Stop stop, VmPhase.Running or VmPhase.Starting) => Accept(new VmEvent.StopRequested(next, stop.Force ? StopMode.Force : StopMode.Graceful, AfterStop.Nothing, stop.Force ? "force-stop requested" : "stop requested", now)),
+            (VmCommand.Stop { Force: true }, VmPhase.Stopping) when s.StopMode == StopMode.Graceful => Accept(new VmEvent.StopEscalated(next, now), Desire(s, PowerState.Stopped, "force-stop requested", now)),
+            (VmCommand.Stop, VmPhase.Stopping) when s.Then == AfterStop.Start => Accept(Desire(s, PowerState.Stopped, "stop requested", now)),
+            (VmCommand.Stop, VmPhase.Recovering or VmPhase.Failed) when s.Desired == PowerState.Running => Accept(Desire(s, PowerState.Stopped, "stop requested", now)),
+            (VmCommand.Stop, _) => Decision<VmEvent>.Nothing,
+
+            (VmCommand.Restart, VmPhase.Running) => Accept(new VmEvent.StopRequested(next, StopMode.Graceful, AfterStop.Start, "restart requested", now)),
+            (VmCommand.Restart, VmPhase.Stopped or VmPhase.Recovering) => Accept(new VmEvent.StartRequested(next, node, "restart requested", false, now)),
+            (VmCommand.Restart, VmPhase.Failed) => Reject($"it failed ({Last(s)}); run 'virt vm clear-failures {name}' first"),
+            (VmCommand.Restart, _) => Reject($"it is {Lower(s.Phase)}; restart it once it is running"),
+
+            (VmCommand.Delete, VmPhase.Stopped or VmPhase.Failed or VmPhase.Recovering) => Accept(new VmEvent.Deleted(now)),
+            (VmCommand.Delete { Force: true }, VmPhase.Running or VmPhase.Starting or VmPhase.Stopping) => Accept(new VmEvent.StopRequested(next, StopMode.Force, AfterStop.Delete, "delete --force requested", now)),
+            (VmCommand.Delete, _) => Reject($"it is {Lower(s.Phase)}; stop it first, or delete with --force to stop and delete"),
+
+            (VmCommand.ClearFailures, VmPhase.Failed) => s.Desired == PowerState.Running
+                ? Accept(new VmEvent.FailuresCleared(now), new VmEvent.StartRequested(next, node, "failures cleared", false, now))
+                : Accept(new VmEvent.FailuresCleared(now)),
+            (VmCommand.ClearFailures, _) => s.Restarts.Count > 0 || s.FailureReasons.Count > 0 ? Accept(new VmEvent.FailuresCleared(now)) : Decision<VmEvent>.Nothing,
+
+            (VmCommand.StartDone d, VmPhase.Starting) when d.Op == s.Op => Accept(new VmEvent.Started(d.Op, now)),
+            (VmCommand.StartRefused r, VmPhase.Starting) when r.Op == s.Op => AfterFailure(s, new VmEvent.StartFailed(r.Op, r.Reason, now), $"start failed: {r.Reason}", failure: true, now),
+            (VmCommand.StartTimedOut t, VmPhase.Starting) when t.Op == s.Op =>
+                AfterFailure(s, new VmEvent.StartFailed(t.Op, $"did not start within {Seconds(defaults.StartTimeout)}", now), $"did not start within {Seconds(defaults.StartTimeout)}", failure: true, now),
+
+            (VmCommand.StopDone d, VmPhase.Stopping) when d.Op == s.Op => FinishStop(s, now),
+            (VmCommand.DomainStopped, VmPhase.Stopping) => FinishStop(s, now),
+            (VmCommand.StopTimedOut t, VmPhase.Stopping) when t.Op == s.Op && s.StopMode == StopMode.Graceful => Accept(new VmEvent.StopEscalated(next, now)),
+
+            (VmCommand.DomainStopped stopped, VmPhase.Running) =>
+                AfterFailure(s, new VmEvent.StoppedUnexpectedly(stopped.Reason, now), Describe(stopped.Reason), failure: stopped.Reason != "shutdown", now),
+            (VmCommand.DomainRunning, VmPhase.Recovering) => Accept(new VmEvent.Started(s.Op, now)),
+            (VmCommand.DomainRunning, VmPhase.Stopped) when s.Desired == PowerState.Stopped =>
+                Accept(new VmEvent.StopRequested(next, StopMode.Graceful, AfterStop.Nothing, "running outside Virt's control while it should be stopped", now)),
+
+            (VmCommand.RetryStart r, VmPhase.Recovering) when r.Op == s.Op => Accept(new VmEvent.StartRequested(next, node, $"automatic restart {s.Restarts.Count}", false, now)),
+
+            (VmCommand.Observed o, _) => Reconcile(s, o, now),
+            _ => Decision<VmEvent>.Nothing,
+        };
+    }
+
+    public VmState Apply(VmState s, VmEvent e) => e switch
+    {
+        VmEvent.Defined d => VmState.Absent with { Phase = VmPhase.Stopped, Spec = d.Spec, Since = d.At, Op = s.Op },
+        VmEvent.SpecUpdated u => s with { Spec = u.Spec },
+        VmEvent.StartRequested r => s with
+        {
+            Phase = VmPhase.Starting, Desired = PowerState.Running, Node = r.Node, Op = r.Op, Since = r.At, Then = AfterStop.Nothing,
+            Restarts = r.CountsAsRestart ? [.. Window(s, r.At), r.At] : s.Restarts,
+        },
+        VmEvent.Started st => s with { Phase = VmPhase.Running, Since = st.At, LastError = null },
+        VmEvent.StartFailed f => s with { LastError = f.Reason },
+        VmEvent.StopRequested r => s with
+        {
+            Phase = VmPhase.Stopping, StopMode = r.Mode, Then = r.Then, Op = r.Op, Since = r.At,
+            Desired = r.Then == AfterStop.Start ? s.Desired : PowerState.Stopped,
+        },
+        VmEvent.StopEscalated x => s with { StopMode = StopMode.Force, Op = x.Op },
+        VmEvent.Stopped st => s with { Phase = VmPhase.Stopped, Node = null, Since = st.At, Then = AfterStop.Nothing },
+        VmEvent.StoppedUnexpectedly u => s with { Phase = VmPhase.Stopped, Node = null, Since = u.At, LastError = Describe(u.Reason) },
+        VmEvent.RestartScheduled r => s with
+        {
+            Phase = VmPhase.Recovering, Op = r.Op, RetryDelay = r.Delay, Since = r.At, Desired = PowerState.Running,
+            Restarts = [.. Window(s, r.At), r.At], FailureReasons = [.. s.FailureReasons.TakeLast(KeptReasons - 1), r.Reason],
+        },
+        VmEvent.Failed f => s with { Phase = VmPhase.Failed, FailureReasons = f.Reasons, Node = null, Since = f.At },
+        VmEvent.FailuresCleared c => s with
+        {
+            Phase = s.Phase == VmPhase.Failed ? VmPhase.Stopped : s.Phase, Restarts = [], FailureReasons = [], LastError = null,
+            Since = s.Phase == VmPhase.Failed ? c.At : s.Since,
+        },
+        VmEvent.DesiredChanged d => s with
+        {
+            Desired = d.Desired, Then = d.Desired == PowerState.Stopped && s.Then == AfterStop.Start ? AfterStop.Nothing : s.Then,
+            Phase = s.Phase == VmPhase.Recovering && d.Desired == PowerState.Stopped ? VmPhase.Stopped : s.Phase,
+        },
+        VmEvent.Deleted d => s with { Phase = VmPhase.Deleted, Desired = PowerState.Stopped, Node = null, Since = d.At },
+        _ => s,
+    };
+
+    public StateTimeout<VmCommand>? TimeoutFor(VmState s) => s.Phase switch
+    {
+        VmPhase.Starting => new StateTimeout<VmCommand>($"start-{s.Op}", defaults.StartTimeout, new VmCommand.StartTimedOut(s.Op)),
+        VmPhase.Stopping when s.StopMode == StopMode.Graceful =>
+            new StateTimeout<VmCommand>($"stop-{s.Op}", s.Spec?.StopTimeout ?? defaults.StopTimeout, new VmCommand.StopTimedOut(s.Op)),
+        VmPhase.Recovering => new StateTimeout<VmCommand>($"retry-{s.Op}", s.RetryDelay, new VmCommand.RetryStart(s.Op)),
+        _ => null,
+    };
+
+    /// <summary>
+    /// After an unexpected stop or failed start, the restart policy decides: give up to Stopped (never, or a clean
+    /// shutdown under on-failure), Failed (too many restarts in the window), or a restart after a backoff.
+    /// </summary>
+    private Decision<VmEvent> AfterFailure(VmState s, VmEvent first, string reason, bool failure, DateTimeOffset now)
+    {
+        var spec = s.Spec!;
+        var stamped = string.Create(CultureInfo.InvariantCulture, $"{now:yyyy-MM-dd HH:mm:ss}Z {reason}");
+        if (spec.Restart == RestartPolicy.Never || (spec.Restart == RestartPolicy.OnFailure && !failure))
+        {
+            var why = $"{reason}; restart policy {Lower(spec.Restart)} leaves it stopped";
+            return first is VmEvent.StartFailed
+                ? Accept(first, new VmEvent.Failed([.. s.FailureReasons.TakeLast(KeptReasons - 1), stamped], now), new VmEvent.DesiredChanged(PowerState.Stopped, why, now))
+                : Accept(first, new VmEvent.DesiredChanged(PowerState.Stopped, why, now));
+        }
+
+        var max = spec.MaxRestarts ?? defaults.MaxRestarts;
+        var recent = Window(s, now).Count();
+        if (recent + 1 > max)
+        {
+            var window = spec.RestartWindow ?? defaults.RestartWindow;
+            var reasons = s.FailureReasons.Concat([stamped, $"gave up: the {max} restart(s) allowed within {Seconds(window)} were used"]).TakeLast(KeptReasons).ToList();
+            return Accept(first, new VmEvent.Failed(reasons, now));
+        }
+
+        return Accept(first, new VmEvent.RestartScheduled(s.Op + 1, recent + 1, Backoff(recent + 1), stamped, now));
+    }
+
+    private Decision<VmEvent> FinishStop(VmState s, DateTimeOffset now) => s.Then switch
+    {
+        AfterStop.Start => Accept(new VmEvent.Stopped(now), new VmEvent.StartRequested(s.Op + 1, node, "restart requested", false, now)),
+        AfterStop.Delete => Accept(new VmEvent.Stopped(now), new VmEvent.Deleted(now)),
+        _ => Accept(new VmEvent.Stopped(now)),
+    };
+
+    /// <summary>Brings the journal's view and libvirt's together, after a restart of virt-node or of libvirt.</summary>
+    private Decision<VmEvent> Reconcile(VmState s, VmCommand.Observed o, DateTimeOffset now)
+    {
+        var next = s.Op + 1;
+        return (s.Phase, o.Running) switch
+        {
+            (VmPhase.Running, false) when s.Desired == PowerState.Running =>
+                Recount(s, new VmEvent.StartRequested(next, node, "found stopped when virt-node started; starting it (counts as a restart)", true, now), now),
+            (VmPhase.Starting, true) => Accept(new VmEvent.Started(s.Op, now)),
+            (VmPhase.Starting, false) => Accept(new VmEvent.StartRequested(next, node, "the start was interrupted; starting again", false, now)),
+            (VmPhase.Stopping, false) => FinishStop(s, now),
+            (VmPhase.Stopping, true) => Accept(new VmEvent.StopRequested(next, s.StopMode, s.Then, "the stop was interrupted; stopping again", now)),
+            (VmPhase.Stopped, true) => Accept(new VmEvent.StopRequested(next, StopMode.Graceful, AfterStop.Nothing, "running while it should be stopped", now)),
+            (VmPhase.Recovering, true) => Accept(new VmEvent.Started(s.Op, now)),
+            _ => Decision<VmEvent>.Nothing,
+        };
+    }
+
+    /// <summary>A start that counts as a restart, unless the window is already spent: then Failed.</summary>
+    private Decision<VmEvent> Recount(VmState s, VmEvent.StartRequested start, DateTimeOffset now)
+    {
+        var max = s.Spec!.MaxRestarts ?? defaults.MaxRestarts;
+        if (Window(s, now).Count() + 1 <= max)
+            return Accept(start);
+        var reasons = s.FailureReasons.Concat([$"found stopped when virt-node started; {max} restart(s) within the window were used"]).TakeLast(KeptReasons).ToList();
+        return Accept(new VmEvent.Failed(reasons, now));
+    }
+
+    private IEnumerable<DateTimeOffset> Window(VmState s, DateTimeOffset now)
+    {
+        var window = s.Spec?.RestartWindow ?? defaults.RestartWindow;
+        return s.Restarts.Where(t => now - t < window);
+    }
+
+    private TimeSpan Backoff(int attempt)
+    {
+        var ticks = defaults.RestartBackoff.Ticks * Math.Pow(2, Math.Clamp(attempt - 1, 0, 20));
+        return TimeSpan.FromTicks((long)Math.Min(ticks, defaults.RestartBackoffMax.Ticks));
+    }
+
+    private static VmEvent.DesiredChanged Desire(VmState s, PowerState desired, string why, DateTimeOffset now) => new(desired, why, now);
+
+    private static string Describe(string reason) => reason switch
+    {
+        "shutdown" => "shut down from inside the guest",
+        "destroyed" => "killed outside Virt (destroyed)",
+        "crashed" => "crashed",
+        "failed" => "the hypervisor process failed",
+        _ => $"stopped unexpectedly ({reason})",
+    };
+
+    private static string Last(VmState s) => s.FailureReasons.Count > 0 ? s.FailureReasons[^1] : "no reason recorded";
+
+    private static string Lower<T>(T value)
+        where T : struct, Enum => System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(value.ToString());
+
+    private static string Seconds(TimeSpan t) => string.Create(CultureInfo.InvariantCulture, $"{t.TotalSeconds:0.###} s");
+
+    private static Decision<VmEvent> Accept(params VmEvent[] events) => Decision<VmEvent>.Accept(events);
+
+    private static Decision<VmEvent> Reject(string reason) => Decision<VmEvent>.Reject(reason);
+}

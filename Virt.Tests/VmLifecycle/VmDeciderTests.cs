@@ -1,0 +1,284 @@
+using Virt.Actors.Fsm;
+using Virt.Actors.Vm;
+using C = Virt.Actors.Vm.VmCommand;
+
+namespace Virt.Tests.VmLifecycle;
+
+public sealed class VmDeciderTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+    private static readonly VmDefaults Defaults = new()
+    {
+        StopTimeout = TimeSpan.FromSeconds(60), StartTimeout = TimeSpan.FromSeconds(120), MaxRestarts = 3,
+        RestartWindow = TimeSpan.FromMinutes(10), RestartBackoff = TimeSpan.FromSeconds(1), RestartBackoffMax = TimeSpan.FromSeconds(30),
+    };
+
+    private static VmSpec Spec(RestartPolicy policy = RestartPolicy.Always) =>
+        new("web-1", Guid.Parse("8f2a3c1e-0000-4000-8000-000000000001"), 2, 2048, [], [], policy);
+
+    private static InMemoryDecider<VmState, C, VmEvent> Vm(RestartPolicy policy = RestartPolicy.Always)
+    {
+        var vm = new InMemoryDecider<VmState, C, VmEvent>(new VmDecider("hv-1", Defaults), T0);
+        Assert.IsType<Decision<VmEvent>.Accepted>(vm.Send(new C.Define(Spec(policy))));
+        return vm;
+    }
+
+    private static InMemoryDecider<VmState, C, VmEvent> Running(RestartPolicy policy = RestartPolicy.Always)
+    {
+        var vm = Vm(policy);
+        vm.Send(new C.Start());
+        vm.Send(new C.StartDone(vm.State.Op));
+        Assert.Equal(VmPhase.Running, vm.State.Phase);
+        return vm;
+    }
+
+    private static string Rejected(Decision<VmEvent> d) => Assert.IsType<Decision<VmEvent>.Rejected>(d).Reason;
+
+    [Fact]
+    public void Define_then_start_reaches_running_through_starting()
+    {
+        var vm = Vm();
+        Assert.Equal((VmPhase.Stopped, PowerState.Stopped), (vm.State.Phase, vm.State.Desired));
+        Assert.Equal("VM web-1 already exists", Rejected(vm.Send(new C.Define(Spec()))));
+
+        vm.Send(new C.Start());
+        Assert.Equal((VmPhase.Starting, PowerState.Running, "hv-1", 1L), (vm.State.Phase, vm.State.Desired, vm.State.Node, vm.State.Op));
+        Assert.Empty(((Decision<VmEvent>.Accepted)vm.Send(new C.StartDone(0))).Events); // an answer to an older op
+        vm.Send(new C.StartDone(1));
+        Assert.Equal(VmPhase.Running, vm.State.Phase);
+        Assert.Empty(((Decision<VmEvent>.Accepted)vm.Send(new C.Start())).Events); // already running: nothing to do
+    }
+
+    [Fact]
+    public void A_graceful_stop_escalates_to_destroy_exactly_at_the_stop_timeout()
+    {
+        var vm = Running();
+        vm.Send(new C.Stop());
+        Assert.Equal((VmPhase.Stopping, StopMode.Graceful, PowerState.Stopped), (vm.State.Phase, vm.State.StopMode, vm.State.Desired));
+        var op = vm.State.Op;
+
+        Assert.Empty(vm.Advance(TimeSpan.FromSeconds(60) - TimeSpan.FromTicks(1)));
+        var escalated = Assert.Single(vm.Advance(TimeSpan.FromTicks(1)));
+        Assert.IsType<VmEvent.StopEscalated>(Assert.Single(((Decision<VmEvent>.Accepted)escalated).Events));
+        Assert.Equal((StopMode.Force, op + 1), (vm.State.StopMode, vm.State.Op));
+
+        vm.Send(new C.StopDone(op + 1));
+        Assert.Equal((VmPhase.Stopped, (string?)null), (vm.State.Phase, vm.State.Node));
+        Assert.Null(vm.TimeoutDue);
+    }
+
+    [Fact]
+    public void A_stop_that_completes_in_time_cancels_the_escalation()
+    {
+        var vm = Running();
+        vm.Send(new C.Stop());
+        vm.Send(new C.DomainStopped("shutdown"));
+        Assert.Equal(VmPhase.Stopped, vm.State.Phase);
+        Assert.Empty(vm.Advance(TimeSpan.FromMinutes(5)));
+    }
+
+    [Fact]
+    public void Crashes_restart_with_doubling_backoff_until_the_window_is_spent_then_Failed_with_reasons()
+    {
+        var vm = Running();
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            vm.Send(new C.DomainStopped("crashed"));
+            Assert.Equal(VmPhase.Recovering, vm.State.Phase);
+            var backoff = TimeSpan.FromSeconds(Math.Pow(2, attempt - 1));
+            Assert.Equal(backoff, vm.State.RetryDelay);
+            Assert.Empty(vm.Advance(backoff - TimeSpan.FromTicks(1)));
+            vm.Advance(TimeSpan.FromTicks(1));
+            Assert.Equal(VmPhase.Starting, vm.State.Phase);
+            vm.Send(new C.StartDone(vm.State.Op));
+            Assert.Equal(VmPhase.Running, vm.State.Phase);
+        }
+
+        vm.Send(new C.DomainStopped("crashed"));
+        Assert.Equal(VmPhase.Failed, vm.State.Phase);
+        Assert.Equal(4, vm.State.FailureReasons.Count(r => r.Contains("crashed")));
+        Assert.Contains("gave up: the 3 restart(s) allowed within 600 s were used", vm.State.FailureReasons[^1]);
+        Assert.Contains("clear-failures", Rejected(vm.Send(new C.Start())));
+    }
+
+    [Fact]
+    public void Restarts_older_than_the_window_are_forgotten()
+    {
+        var vm = Running();
+        for (var i = 0; i < 6; i++)
+        {
+            vm.Send(new C.DomainStopped("destroyed"));
+            Assert.Equal(VmPhase.Recovering, vm.State.Phase);
+            vm.Advance(TimeSpan.FromSeconds(30)); // the backoff passes
+            vm.Send(new C.StartDone(vm.State.Op));
+            vm.Advance(TimeSpan.FromSeconds(210)); // each crash 4 min after the last: at most 3 in 10 min
+        }
+
+        Assert.Equal(VmPhase.Running, vm.State.Phase);
+        Assert.True(vm.State.Restarts.Count <= 3);
+    }
+
+    [Fact]
+    public void Policy_never_leaves_a_crashed_vm_stopped_and_on_failure_respects_a_clean_guest_shutdown()
+    {
+        var never = Running(RestartPolicy.Never);
+        never.Send(new C.DomainStopped("crashed"));
+        Assert.Equal((VmPhase.Stopped, PowerState.Stopped), (never.State.Phase, never.State.Desired));
+
+        var onFailure = Running(RestartPolicy.OnFailure);
+        onFailure.Send(new C.DomainStopped("shutdown"));
+        Assert.Equal((VmPhase.Stopped, PowerState.Stopped), (onFailure.State.Phase, onFailure.State.Desired));
+        onFailure.Send(new C.Start());
+        onFailure.Send(new C.StartDone(onFailure.State.Op));
+        onFailure.Send(new C.DomainStopped("crashed"));
+        Assert.Equal(VmPhase.Recovering, onFailure.State.Phase);
+
+        var always = Running(RestartPolicy.Always);
+        always.Send(new C.DomainStopped("shutdown"));
+        Assert.Equal(VmPhase.Recovering, always.State.Phase);
+    }
+
+    [Fact]
+    public void A_refused_start_is_retried_under_the_policy_and_fails_at_once_under_never()
+    {
+        var vm = Vm();
+        vm.Send(new C.Start());
+        vm.Send(new C.StartRefused(vm.State.Op, "cannot open /img/disk.qcow2"));
+        Assert.Equal((VmPhase.Recovering, "cannot open /img/disk.qcow2"), (vm.State.Phase, vm.State.LastError));
+
+        var never = Vm(RestartPolicy.Never);
+        never.Send(new C.Start());
+        never.Send(new C.StartRefused(never.State.Op, "no such bridge br9"));
+        Assert.Equal(VmPhase.Failed, never.State.Phase);
+        Assert.Contains("start failed: no such bridge br9", never.State.FailureReasons[^1]);
+    }
+
+    [Fact]
+    public void A_start_that_hangs_times_out_into_the_failure_path()
+    {
+        var vm = Vm();
+        vm.Send(new C.Start());
+        vm.Advance(TimeSpan.FromSeconds(120));
+        Assert.Equal(VmPhase.Recovering, vm.State.Phase);
+        Assert.Equal("did not start within 120 s", vm.State.LastError);
+    }
+
+    [Fact]
+    public void Clear_failures_restarts_a_failed_vm_that_should_run()
+    {
+        var vm = Running();
+        for (var i = 0; i < 4; i++)
+        {
+            vm.Send(new C.DomainStopped("crashed"));
+            vm.Advance(TimeSpan.FromSeconds(30));
+            vm.Send(new C.StartDone(vm.State.Op));
+        }
+
+        Assert.Equal(VmPhase.Failed, vm.State.Phase);
+        vm.Send(new C.ClearFailures());
+        Assert.Equal((VmPhase.Starting, 0, 0), (vm.State.Phase, vm.State.Restarts.Count, vm.State.FailureReasons.Count));
+    }
+
+    [Fact]
+    public void Delete_refuses_a_running_vm_unless_forced_and_force_stops_first()
+    {
+        var vm = Running();
+        Assert.Equal("it is running; stop it first, or delete with --force to stop and delete", Rejected(vm.Send(new C.Delete())));
+        vm.Send(new C.Delete(Force: true));
+        Assert.Equal((VmPhase.Stopping, StopMode.Force, AfterStop.Delete), (vm.State.Phase, vm.State.StopMode, vm.State.Then));
+        vm.Send(new C.StopDone(vm.State.Op));
+        Assert.Equal(VmPhase.Deleted, vm.State.Phase);
+        Assert.Equal("VM does not exist", Rejected(vm.Send(new C.Start())));
+        Assert.IsType<Decision<VmEvent>.Accepted>(vm.Send(new C.Define(Spec()))); // the name can be used again
+    }
+
+    [Fact]
+    public void Restart_stops_then_starts()
+    {
+        var vm = Running();
+        vm.Send(new C.Restart());
+        Assert.Equal((VmPhase.Stopping, AfterStop.Start, PowerState.Running), (vm.State.Phase, vm.State.Then, vm.State.Desired));
+        vm.Send(new C.DomainStopped("shutdown"));
+        Assert.Equal(VmPhase.Starting, vm.State.Phase);
+        Assert.Empty(vm.State.Restarts); // asked for, not automatic
+    }
+
+    [Fact]
+    public void The_spec_changes_only_while_stopped_and_keeps_its_uuid()
+    {
+        var vm = Running();
+        Assert.Equal("the spec can only change while the VM is stopped; it is running. Stop it first", Rejected(vm.Send(new C.UpdateSpec(Spec() with { Vcpus = 4 }))));
+        vm.Send(new C.Stop(Force: true));
+        vm.Send(new C.StopDone(vm.State.Op));
+        vm.Send(new C.UpdateSpec(Spec() with { Vcpus = 4 }));
+        Assert.Equal(4, vm.State.Spec!.Vcpus);
+        Assert.Equal("the uuid of a VM cannot change", Rejected(vm.Send(new C.UpdateSpec(Spec() with { Uuid = Guid.NewGuid() }))));
+    }
+
+    [Fact]
+    public void A_stop_event_while_starting_is_ignored_the_start_result_decides()
+    {
+        var vm = Vm();
+        vm.Send(new C.Start());
+        Assert.Empty(((Decision<VmEvent>.Accepted)vm.Send(new C.DomainStopped("destroyed"))).Events);
+        Assert.Equal(VmPhase.Starting, vm.State.Phase);
+    }
+
+    [Fact]
+    public void A_domain_running_behind_virts_back_is_stopped_when_it_should_be_stopped()
+    {
+        var vm = Vm();
+        vm.Send(new C.DomainRunning());
+        Assert.Equal((VmPhase.Stopping, StopMode.Graceful), (vm.State.Phase, vm.State.StopMode));
+    }
+
+    [Theory]
+    [InlineData(VmPhase.Running, false, VmPhase.Starting)] // desired running, found stopped: start (a restart)
+    [InlineData(VmPhase.Starting, true, VmPhase.Running)]
+    [InlineData(VmPhase.Starting, false, VmPhase.Starting)]
+    [InlineData(VmPhase.Stopping, false, VmPhase.Stopped)]
+    [InlineData(VmPhase.Stopping, true, VmPhase.Stopping)]
+    [InlineData(VmPhase.Stopped, true, VmPhase.Stopping)] // desired stopped, found running: stop
+    [InlineData(VmPhase.Stopped, false, VmPhase.Stopped)]
+    public void Reconciliation_at_start_up_brings_journal_and_libvirt_together(VmPhase before, bool running, VmPhase after)
+    {
+        var vm = Vm();
+        switch (before)
+        {
+            case VmPhase.Running:
+                vm.Send(new C.Start());
+                vm.Send(new C.StartDone(vm.State.Op));
+                break;
+            case VmPhase.Starting:
+                vm.Send(new C.Start());
+                break;
+            case VmPhase.Stopping:
+                vm.Send(new C.Start());
+                vm.Send(new C.StartDone(vm.State.Op));
+                vm.Send(new C.Stop());
+                break;
+        }
+
+        var op = vm.State.Op;
+        vm.Send(new C.Observed(true, running));
+        Assert.Equal(after, vm.State.Phase);
+        if (before == VmPhase.Running)
+            Assert.Single(vm.State.Restarts);
+        if (after != before || before == VmPhase.Starting && !running)
+            Assert.True(vm.State.Op >= op);
+    }
+
+    [Fact]
+    public void Reconciliation_counts_restarts_and_fails_when_the_window_is_spent()
+    {
+        var vm = Running();
+        for (var i = 0; i < 3; i++)
+        {
+            vm.Send(new C.Observed(true, false));
+            vm.Send(new C.StartDone(vm.State.Op));
+        }
+
+        vm.Send(new C.Observed(true, false));
+        Assert.Equal(VmPhase.Failed, vm.State.Phase);
+    }
+}
