@@ -106,8 +106,9 @@ public abstract class DeciderActor<TState, TCommand, TEvent> : PersistentActor
                     if (SnapshotEvery > 0 && LastSequenceNr % SnapshotEvery < accepted.Events.Count)
                         SaveSnapshot(State!);
                     RearmTimeout();
-                    replyTo?.Tell(new CommandResult<TState, TEvent>(true, null, State, accepted.Events));
+                    // Side effects first: anything they tell others is then queued before the requester hears back.
                     OnPersisted(before, State, accepted.Events);
+                    replyTo?.Tell(new CommandResult<TState, TEvent>(true, null, State, accepted.Events));
                 });
                 break;
         }

@@ -1,69 +1,91 @@
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Virt.Actors.Persistence.Sqlite;
-using Virt.Actors.Runtime;
+using Virt.Actors.Vm;
+using Virt.Node.Agent;
+using Virt.Node.Api;
 
 namespace Virt.Node.Hosting;
 
-/// <summary>Composition root of the daemon: binds options, opens storage, starts the actor system, waits for a signal.</summary>
+/// <summary>Composition root of virt-node: options, runtime, HTTP API; turns start-up failures into clear messages.</summary>
 internal static class NodeDaemon
 {
     public static async Task<int> RunAsync(IConfiguration configuration, CancellationToken cancellationToken)
     {
-        var builder = Host.CreateApplicationBuilder();
+        WebApplication app;
+        try
+        {
+            app = Build(configuration);
+        }
+        catch (FormatException ex)
+        {
+            await Console.Error.WriteLineAsync($"virt-node: configuration error: {ex.Message}");
+            return 2;
+        }
+        catch (InvalidOperationException ex) when (ex.InnerException is FormatException inner)
+        {
+            await Console.Error.WriteLineAsync($"virt-node: configuration error: {ex.Message} {inner.Message}");
+            return 2;
+        }
+
+        await using (app)
+        {
+            try
+            {
+                await app.RunAsync(cancellationToken);
+                return 0;
+            }
+            catch (StartupException ex)
+            {
+                await Console.Error.WriteLineAsync($"virt-node: {ex.Message}");
+                return 2;
+            }
+            catch (IOException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                await Console.Error.WriteLineAsync($"virt-node: cannot listen on {configuration["virt:api:listen"]}: the address is in use; is another virt-node running? Set virt.api.listen to another port");
+                return 2;
+            }
+        }
+    }
+
+    public static WebApplication Build(IConfiguration configuration, Action<IServiceCollection>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
         builder.Configuration.AddConfiguration(configuration);
+        builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.Configure<NodeOptions>(configuration.GetSection("virt"));
         builder.Services.Configure<SqlitePersistenceOptions>(configuration.GetSection("virt:persistence:sqlite"));
+        builder.Services.Configure<LibvirtOptions>(configuration.GetSection("virt:libvirt"));
+        builder.Services.Configure<VmDefaults>(configuration.GetSection("virt:vm"));
+        builder.Services.Configure<ApiOptions>(configuration.GetSection("virt:api"));
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddHostedService<ActorSystemService>();
-
-        using var host = builder.Build();
-        try
+        builder.Services.AddSingleton<NodeRuntime>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeRuntime>());
+        builder.Services.ConfigureHttpJsonOptions(o =>
         {
-            await host.RunAsync(cancellationToken);
-            return 0;
-        }
-        catch (OptionsValidationException ex)
-        {
-            await Console.Error.WriteLineAsync($"virt-node: configuration error: {ex.Message}");
-            return 2;
-        }
-    }
-}
+            foreach (var converter in ApiJson.Options.Converters)
+                o.SerializerOptions.Converters.Add(converter);
+        });
+        configure?.Invoke(builder.Services);
 
-/// <summary>Owns the actor system and the journal for the daemon's lifetime.</summary>
-internal sealed class ActorSystemService(
-    IOptions<NodeOptions> node,
-    IOptions<SqlitePersistenceOptions> sqlite,
-    TimeProvider time,
-    ILoggerFactory loggers) : IHostedService
-{
-    private ActorSystem? _system;
-    private SqliteDatabase? _db;
+        var endpoint = configuration.GetSection("virt:api").Get<ApiOptions>()?.Endpoint() ?? new ApiOptions().Endpoint();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(endpoint));
 
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        var options = sqlite.Value;
-        if (string.IsNullOrEmpty(options.Path))
-            options.Path = Path.Combine(node.Value.DataDir, "journal.db");
-        _db = new SqliteDatabase(options);
-        _system = ActorSystem.Create("virt", new ActorSystemOptions { Time = time, LoggerFactory = loggers, Throughput = node.Value.Actors.Throughput });
-        loggers.CreateLogger("virt-node").LogInformation("virt-node {Node} ready; journal at {Path}", node.Value.NodeName, options.Path);
-        return Task.CompletedTask;
-    }
-
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        if (_system is not null)
-            await _system.TerminateAsync();
-        _db?.Dispose();
+        var app = builder.Build();
+        VmEndpoints.Map(app);
+        NodeEndpoints.Map(app);
+        EventEndpoints.Map(app);
+        return app;
     }
 }

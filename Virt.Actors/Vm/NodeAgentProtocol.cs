@@ -1,0 +1,39 @@
+namespace Virt.Actors.Vm;
+
+/// <summary>
+/// What a VM asks of the node agent that owns the host's libvirt connection, and what it hears back. Every request
+/// carries the VM's op number so a late answer to an old request is recognised.
+/// </summary>
+public abstract record DomainRequest(string Name, long Op);
+
+/// <summary>Define the domain from the spec (idempotent) and start it unless it already runs.</summary>
+public sealed record StartDomain(VmSpec Spec, long Op) : DomainRequest(Spec.Name, Op);
+
+/// <summary>Shut the domain down (graceful) or destroy it (force). Succeeds at once when it is not running.</summary>
+public sealed record StopDomain(string Name, bool Force, long Op) : DomainRequest(Name, Op);
+
+/// <summary>Remove the definition (destroying the domain first if it runs). Succeeds when there is none.</summary>
+public sealed record UndefineDomain(string Name, long Op) : DomainRequest(Name, Op);
+
+/// <summary>Report what libvirt knows of the domain.</summary>
+public sealed record ObserveDomain(string Name, long Op) : DomainRequest(Name, Op);
+
+public enum DomainOutcome
+{
+    Done,
+    Failed,
+
+    /// <summary>libvirt is unreachable; nothing was attempted.</summary>
+    Unavailable,
+}
+
+/// <param name="StoppedNow">For stops: the domain is no longer running when the agent answered.</param>
+public sealed record DomainRequestDone(string Name, long Op, string Request, DomainOutcome Outcome, string? Error = null, bool StoppedNow = false);
+
+public sealed record DomainObservation(string Name, long Op, bool Exists, bool Running);
+
+/// <summary>A lifecycle change the agent saw from libvirt and confirmed by reading the domain's state.</summary>
+public sealed record DomainStateChanged(string Name, bool Running, string Reason);
+
+/// <summary>The node agent (re)connected to libvirt, or lost it.</summary>
+public sealed record NodeAvailability(bool Available, string? Error);

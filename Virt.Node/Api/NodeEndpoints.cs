@@ -1,0 +1,55 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Virt.Actors.Runtime;
+using Virt.Actors.Vm;
+using Virt.Node.Agent;
+using Virt.Node.Hosting;
+
+namespace Virt.Node.Api;
+
+/// <summary>/v1/node (this host: libvirt health, capacity, domains, which of them Virt does not know) and /v1/health.</summary>
+internal static class NodeEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/node", Show);
+        app.MapGet("/v1/health", Health);
+    }
+
+    private static async Task<IResult> Show(NodeRuntime rt)
+    {
+        var status = await rt.Agent.Ask<NodeStatus>(new GetNodeStatus(), rt.Timeout);
+        var vms = await rt.Directory.Ask<object>(new VmProtocol.ListVms(), rt.Timeout) as List<VmView> ?? [];
+        var known = vms.ToDictionary(v => v.Name, v => v.Spec.Uuid.ToString(), StringComparer.Ordinal);
+        var unknown = status.Domains.Where(d => !known.TryGetValue(d.Name, out var uuid) || !uuid.Equals(d.Uuid, StringComparison.OrdinalIgnoreCase)).ToList();
+        return Results.Json(new
+        {
+            status.Name,
+            status.Uri,
+            status.Healthy,
+            status.Error,
+            status.Since,
+            status.Driver,
+            status.CpuModel,
+            status.Cpus,
+            MemoryMib = status.MemoryBytes >> 20,
+            status.ReconnectAttempts,
+            Vms = vms.Count,
+            Running = vms.Count(v => v.State == VmPhase.Running),
+            Failed = vms.Count(v => v.State == VmPhase.Failed),
+            AllocatedVcpus = vms.Where(v => v.State is VmPhase.Running or VmPhase.Starting).Sum(v => v.Spec.Vcpus),
+            AllocatedMemoryMib = vms.Where(v => v.State is VmPhase.Running or VmPhase.Starting).Sum(v => v.Spec.MemoryMib),
+            UnknownDomains = unknown,
+        }, ApiJson.Options);
+    }
+
+    private static async Task<IResult> Health(NodeRuntime rt)
+    {
+        var health = await rt.Agent.Ask<Health>(new GetHealth(), rt.Timeout);
+        var directory = await rt.Directory.Ask<VmProtocol.Status>(new VmProtocol.GetStatus(), rt.Timeout);
+        var ok = health.Healthy && directory.Ready;
+        return Results.Json(new { Status = ok ? "ok" : "degraded", Libvirt = health.Healthy, health.Error, VmsReady = directory.Ready, directory.Recovering },
+            ApiJson.Options, statusCode: ok ? 200 : 503);
+    }
+}

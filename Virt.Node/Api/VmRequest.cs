@@ -1,0 +1,192 @@
+using System.Text.Json;
+using Virt.Actors.Vm;
+using Virt.Hocon;
+
+namespace Virt.Node.Api;
+
+/// <summary>
+/// Reads a VM spec from a request body, field by field, so every problem names its field. Sizes may be numbers
+/// (<c>memoryMib</c>) or text with a unit (<c>"memory": "2GiB"</c>); durations are text like <c>"30s"</c>.
+/// </summary>
+internal static class VmRequest
+{
+    public static (VmSpec? Spec, List<FieldError> Errors) Read(JsonElement body, string? nameFromPath = null)
+    {
+        var errors = new List<FieldError>();
+        if (body.ValueKind != JsonValueKind.Object)
+            return (null, [new FieldError("", "the body must be a JSON object describing the VM")]);
+
+        var name = Str(body, "name", errors) ?? nameFromPath;
+        if (nameFromPath is not null && name != nameFromPath)
+            errors.Add(new FieldError("name", $"'{name}' does not match the VM in the path ('{nameFromPath}')"));
+        if (name is null)
+            errors.Add(new FieldError("name", "is required"));
+
+        var uuid = Guid.NewGuid();
+        if (Str(body, "uuid", errors) is { } uuidText && !Guid.TryParse(uuidText, out uuid))
+            errors.Add(new FieldError("uuid", $"'{uuidText}' is not a UUID"));
+
+        var vcpus = Int(body, "vcpus", errors);
+        if (vcpus is null && !Has(body, "vcpus"))
+            errors.Add(new FieldError("vcpus", "is required"));
+
+        long? memory = null;
+        if (Has(body, "memoryMib"))
+            memory = Int(body, "memoryMib", errors);
+        else if (Has(body, "memory"))
+            memory = Size(body, "memory", errors);
+        else
+            errors.Add(new FieldError("memory", "is required: a size like \"2GiB\" (or memoryMib as a number)"));
+
+        var restart = RestartPolicy.Always;
+        if (Str(body, "restart", errors) is { } policy)
+        {
+            restart = policy switch
+            {
+                "always" => RestartPolicy.Always,
+                "on-failure" => RestartPolicy.OnFailure,
+                "never" => RestartPolicy.Never,
+                _ => Bad(errors, "restart", $"'{policy}' is not one of always, on-failure, never", RestartPolicy.Always),
+            };
+        }
+
+        var disks = List(body, "disks", errors, ReadDisk);
+        var nics = List(body, "nics", errors, ReadNic);
+        if (errors.Count > 0)
+        {
+            // Report every problem at once: check what was given, with valid stand-ins for what was not.
+            var provisional = new VmSpec(name ?? "x", uuid, vcpus ?? 1, memory ?? VmSpecValidator.MinMemoryMib, disks, nics, restart);
+            errors.AddRange(VmSpecValidator.Validate(provisional).Where(e => errors.All(x => x.Field != e.Field)));
+            return (null, errors);
+        }
+
+        var spec = new VmSpec(name!, uuid, vcpus!.Value, memory!.Value, disks, nics, restart,
+            Int(body, "priority", errors) ?? 0,
+            Duration(body, "stopTimeout", errors),
+            Int(body, "maxRestarts", errors),
+            Duration(body, "restartWindow", errors));
+        errors.AddRange(VmSpecValidator.Validate(spec));
+        return errors.Count > 0 ? (null, errors) : (spec, errors);
+    }
+
+    private static DiskSpec? ReadDisk(JsonElement d, string field, List<FieldError> errors)
+    {
+        var kindText = Str(d, "kind", errors, field) ?? "file";
+        DiskKind? kind = kindText switch { "file" => DiskKind.File, "block" => DiskKind.Block, "rbd" => DiskKind.Rbd, _ => null };
+        if (kind is null)
+            errors.Add(new FieldError(field + ".kind", $"'{kindText}' is not one of file, block, rbd"));
+        var path = Str(d, "path", errors, field);
+        if (path is null)
+            errors.Add(new FieldError(field + ".path", "is required"));
+        Guid? secret = null;
+        if (Str(d, "secretUuid", errors, field) is { } s)
+        {
+            if (Guid.TryParse(s, out var g))
+                secret = g;
+            else
+                errors.Add(new FieldError(field + ".secretUuid", $"'{s}' is not a UUID"));
+        }
+
+        List<string>? monitors = null;
+        if (Has(d, "monitors"))
+            monitors = List(d, "monitors", errors, (m, f, e) => m.ValueKind == JsonValueKind.String ? m.GetString() : Bad<string?>(e, f, "must be a string like 10.0.0.1:6789", null), field).ToList();
+        if (kind is null || path is null)
+            return null;
+        return new DiskSpec(kind.Value, path, Str(d, "target", errors, field) ?? "vda", Str(d, "bus", errors, field) ?? "virtio",
+            Bool(d, "readOnly", errors, field) ?? false, monitors, Str(d, "user", errors, field), secret);
+    }
+
+    private static NicSpec? ReadNic(JsonElement n, string field, List<FieldError> errors)
+    {
+        var kindText = Str(n, "kind", errors, field) ?? "network";
+        NicKind? kind = kindText switch { "network" => NicKind.Network, "bridge" => NicKind.Bridge, _ => null };
+        if (kind is null)
+            errors.Add(new FieldError(field + ".kind", $"'{kindText}' is not one of network, bridge"));
+        var source = Str(n, "source", errors, field);
+        if (source is null)
+            errors.Add(new FieldError(field + ".source", "is required"));
+        if (kind is null || source is null)
+            return null;
+        return new NicSpec(kind.Value, source, Str(n, "mac", errors, field), Int(n, "vlan", errors, field), Bool(n, "openVSwitch", errors, field) ?? false,
+            Str(n, "model", errors, field) ?? "virtio");
+    }
+
+    private static bool Has(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null;
+
+    private static string Field(string? parent, string name) => parent is null ? name : $"{parent}.{name}";
+
+    private static string? Str(JsonElement e, string name, List<FieldError> errors, string? parent = null)
+    {
+        if (!e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+            return null;
+        return v.ValueKind == JsonValueKind.String ? v.GetString() : Bad<string?>(errors, Field(parent, name), $"must be a string, not {v.GetRawText()}", null);
+    }
+
+    private static int? Int(JsonElement e, string name, List<FieldError> errors, string? parent = null)
+    {
+        if (!e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+            return null;
+        return v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i) ? i : Bad<int?>(errors, Field(parent, name), $"must be a whole number, not {v.GetRawText()}", null);
+    }
+
+    private static bool? Bool(JsonElement e, string name, List<FieldError> errors, string? parent = null)
+    {
+        if (!e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+            return null;
+        return v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : Bad<bool?>(errors, Field(parent, name), "must be true or false", null);
+    }
+
+    private static long? Size(JsonElement e, string name, List<FieldError> errors)
+    {
+        var v = e.GetProperty(name);
+        if (v.ValueKind == JsonValueKind.Number)
+            return Bad<long?>(errors, name, "needs a unit, like \"2GiB\" or \"512MiB\" (or give memoryMib)", null);
+        if (v.ValueKind != JsonValueKind.String || !HoconSize.TryParse(v.GetString(), out var bytes))
+            return Bad<long?>(errors, name, $"{v.GetRawText()} is not a size; write \"2GiB\", \"512MiB\"", null);
+        if (bytes <= 0)
+            return Bad<long?>(errors, name, $"must be more than zero, not {v.GetString()}", null);
+        if (bytes < VmSpecValidator.MinMemoryMib * 1024 * 1024)
+            return Bad<long?>(errors, name, $"'{v.GetString()}' is {bytes} bytes; a VM needs at least {VmSpecValidator.MinMemoryMib} MiB (write a unit, like 2GiB or 512MiB)", null);
+        return bytes / (1024 * 1024);
+    }
+
+    private static TimeSpan? Duration(JsonElement e, string name, List<FieldError> errors)
+    {
+        if (!e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+            return null;
+        if (v.ValueKind == JsonValueKind.String && HoconDuration.TryParse(v.GetString(), out var d))
+            return d;
+        return Bad<TimeSpan?>(errors, name, $"{v.GetRawText()} is not a duration; write \"30s\", \"2m\"", null);
+    }
+
+    private static List<T> List<T>(JsonElement e, string name, List<FieldError> errors, Func<JsonElement, string, List<FieldError>, T?> read, string? parent = null)
+        where T : class
+    {
+        if (!e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+            return [];
+        if (v.ValueKind != JsonValueKind.Array)
+            return Bad<List<T>>(errors, Field(parent, name), "must be a list", []);
+        var result = new List<T>();
+        var i = 0;
+        foreach (var item in v.EnumerateArray())
+        {
+            var field = $"{Field(parent, name)}[{i++}]";
+            if (item.ValueKind is not (JsonValueKind.Object or JsonValueKind.String))
+            {
+                errors.Add(new FieldError(field, "must be an object"));
+                continue;
+            }
+
+            if (read(item, field, errors) is { } value)
+                result.Add(value);
+        }
+
+        return result;
+    }
+
+    private static T Bad<T>(List<FieldError> errors, string field, string message, T fallback)
+    {
+        errors.Add(new FieldError(field, message));
+        return fallback;
+    }
+}

@@ -1,0 +1,29 @@
+using Virt.Actors.Vm;
+
+namespace Virt.Node.Api;
+
+/// <summary>A VM in API responses: its state and its spec, flat.</summary>
+internal sealed record VmResource(
+    string Name,
+    VmPhase State,
+    PowerState Desired,
+    string? Node,
+    Guid Uuid,
+    int Vcpus,
+    long MemoryMib,
+    IReadOnlyList<DiskSpec> Disks,
+    IReadOnlyList<NicSpec> Nics,
+    RestartPolicy Restart,
+    int Priority,
+    TimeSpan? StopTimeout,
+    int? MaxRestarts,
+    TimeSpan? RestartWindow,
+    int RestartsInWindow,
+    IReadOnlyList<string> FailureReasons,
+    string? LastError,
+    DateTimeOffset Since)
+{
+    public static VmResource Of(VmView v) => new(
+        v.Name, v.State, v.Desired, v.Node, v.Spec.Uuid, v.Spec.Vcpus, v.Spec.MemoryMib, v.Spec.Disks, v.Spec.Nics, v.Spec.Restart, v.Spec.Priority,
+        v.Spec.StopTimeout, v.Spec.MaxRestarts, v.Spec.RestartWindow, v.RestartsInWindow, v.FailureReasons, v.LastError, v.Since);
+}

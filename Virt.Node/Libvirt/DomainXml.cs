@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Xml.Linq;
+using Virt.Actors.Vm;
+
+namespace Virt.Node.Libvirt;
+
+/// <summary>
+/// Domain XML for a VM spec, valid for libvirt's test driver and for QEMU/KVM: disks (file, block, RBD with monitors
+/// and a secret), NICs (network or bridge, VLAN tag, Open vSwitch), a serial console, the guest agent channel and
+/// the <c>org.virt.ready</c> channel a guest uses to say it is ready. Metadata marks the domain as Virt's.
+/// </summary>
+internal static class DomainXml
+{
+    public const string MetadataNamespace = "https://virt.dev/xmlns/vm/1";
+
+    /// <param name="domainType">test, qemu or kvm.</param>
+    public static string Render(VmSpec spec, string domainType)
+    {
+        XNamespace virt = MetadataNamespace;
+        var memory = spec.MemoryMib.ToString(CultureInfo.InvariantCulture);
+        var domain = new XElement("domain", new XAttribute("type", domainType),
+            new XElement("name", spec.Name),
+            new XElement("uuid", spec.Uuid.ToString()),
+            new XElement("metadata", new XElement(virt + "vm", new XAttribute(XNamespace.Xmlns + "virt", MetadataNamespace),
+                new XElement(virt + "managed-by", "virt"),
+                new XElement(virt + "priority", spec.Priority))),
+            new XElement("memory", new XAttribute("unit", "MiB"), memory),
+            new XElement("currentMemory", new XAttribute("unit", "MiB"), memory),
+            new XElement("vcpu", new XAttribute("placement", "static"), spec.Vcpus),
+            new XElement("os", new XElement("type", new XAttribute("arch", "x86_64"), "hvm"), new XElement("boot", new XAttribute("dev", "hd"))),
+            new XElement("features", new XElement("acpi"), new XElement("apic")),
+            new XElement("on_poweroff", "destroy"),
+            new XElement("on_reboot", "restart"),
+            new XElement("on_crash", "destroy"),
+            new XElement("devices",
+                spec.Disks.Select(Disk),
+                spec.Nics.Select(Nic),
+                new XElement("serial", new XAttribute("type", "pty"), new XElement("target", new XAttribute("port", 0))),
+                new XElement("console", new XAttribute("type", "pty"), new XElement("target", new XAttribute("type", "serial"), new XAttribute("port", 0))),
+                Channel("org.qemu.guest_agent.0"),
+                Channel("org.virt.ready")));
+        return domain.ToString(SaveOptions.DisableFormatting);
+    }
+
+    private static XElement Channel(string name) =>
+        new("channel", new XAttribute("type", "unix"), new XElement("target", new XAttribute("type", "virtio"), new XAttribute("name", name)));
+
+    private static XElement Disk(DiskSpec d)
+    {
+        var format = d.Path.EndsWith(".qcow2", StringComparison.OrdinalIgnoreCase) ? "qcow2" : "raw";
+        var target = new XElement("target", new XAttribute("dev", d.Target), new XAttribute("bus", d.Bus));
+        var driver = new XElement("driver", new XAttribute("name", "qemu"), new XAttribute("type", format), new XAttribute("cache", "none"));
+        var readOnly = d.ReadOnly ? new XElement("readonly") : null;
+        return d.Kind switch
+        {
+            DiskKind.File => new XElement("disk", new XAttribute("type", "file"), new XAttribute("device", "disk"),
+                driver, new XElement("source", new XAttribute("file", d.Path)), target, readOnly),
+            DiskKind.Block => new XElement("disk", new XAttribute("type", "block"), new XAttribute("device", "disk"),
+                driver, new XElement("source", new XAttribute("dev", d.Path)), target, readOnly),
+            _ => new XElement("disk", new XAttribute("type", "network"), new XAttribute("device", "disk"),
+                driver,
+                d.User is null ? null : new XElement("auth", new XAttribute("username", d.User),
+                    d.SecretUuid is { } secret ? new XElement("secret", new XAttribute("type", "ceph"), new XAttribute("uuid", secret.ToString())) : null),
+                new XElement("source", new XAttribute("protocol", "rbd"), new XAttribute("name", d.Path),
+                    (d.Monitors ?? []).Select(Host)),
+                target, readOnly),
+        };
+    }
+
+    private static XElement Host(string monitor)
+    {
+        var colon = monitor.LastIndexOf(':');
+        return colon > 0 && !monitor.EndsWith(']')
+            ? new XElement("host", new XAttribute("name", monitor[..colon]), new XAttribute("port", monitor[(colon + 1)..]))
+            : new XElement("host", new XAttribute("name", monitor), new XAttribute("port", "6789"));
+    }
+
+    private static XElement Nic(NicSpec n) =>
+        new("interface", new XAttribute("type", n.Kind == NicKind.Bridge ? "bridge" : "network"),
+            new XElement("source", new XAttribute(n.Kind == NicKind.Bridge ? "bridge" : "network", n.Source)),
+            n.Mac is null ? null : new XElement("mac", new XAttribute("address", n.Mac)),
+            n.OpenVSwitch ? new XElement("virtualport", new XAttribute("type", "openvswitch")) : null,
+            n.Vlan is { } tag ? new XElement("vlan", new XElement("tag", new XAttribute("id", tag))) : null,
+            new XElement("model", new XAttribute("type", n.Model)));
+}

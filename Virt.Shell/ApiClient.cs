@@ -1,0 +1,99 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Virt.Shell;
+
+/// <summary>HTTP to a virt-node. Problem responses become <see cref="ApiException"/> carrying the server's own words.</summary>
+internal sealed class ApiClient(string address) : IDisposable
+{
+    private readonly HttpClient _http = new() { BaseAddress = new Uri(Normalize(address)), Timeout = TimeSpan.FromSeconds(30) };
+
+    public string Address { get; } = address;
+
+    public static string Default => Environment.GetEnvironmentVariable("VIRT_API") is { Length: > 0 } env ? env : "127.0.0.1:9110";
+
+    public Task<JsonNode> Get(string path) => Send(HttpMethod.Get, path, null);
+
+    public Task<JsonNode> Post(string path, JsonNode? body = null) => Send(HttpMethod.Post, path, body);
+
+    public Task<JsonNode> Put(string path, JsonNode body) => Send(HttpMethod.Put, path, body);
+
+    public Task<JsonNode> Delete(string path) => Send(HttpMethod.Delete, path, null);
+
+    /// <summary>Server-sent events from <paramref name="path"/>: each data line, until <paramref name="cancellationToken"/>.</summary>
+    public async IAsyncEnumerable<JsonNode> Stream(string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        using var client = new HttpClient { BaseAddress = _http.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        using var response = await Call(() => client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken));
+        await EnsureSuccess(response);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.StartsWith("data: ", StringComparison.Ordinal))
+                yield return JsonNode.Parse(line[6..])!;
+        }
+    }
+
+    private async Task<JsonNode> Send(HttpMethod method, string path, JsonNode? body)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+            request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        using var response = await Call(() => _http.SendAsync(request));
+        await EnsureSuccess(response);
+        if (response.StatusCode == HttpStatusCode.NoContent)
+            return new JsonObject();
+        return await response.Content.ReadFromJsonAsync<JsonNode>() ?? new JsonObject();
+    }
+
+    private async Task<HttpResponseMessage> Call(Func<Task<HttpResponseMessage>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new UnreachableException($"cannot reach virt-node at {Address}: {ex.Message}; is virt-node running? Give another address with --api HOST:PORT or VIRT_API");
+        }
+        catch (TaskCanceledException)
+        {
+            throw new UnreachableException($"virt-node at {Address} did not answer within {_http.Timeout.TotalSeconds:0} s");
+        }
+    }
+
+    private static async Task EnsureSuccess(HttpResponseMessage response)
+    {
+        if (response.IsSuccessStatusCode)
+            return;
+        var text = await response.Content.ReadAsStringAsync();
+        string message;
+        try
+        {
+            var problem = JsonNode.Parse(text);
+            message = problem?["detail"]?.GetValue<string>() ?? problem?["title"]?.GetValue<string>() ?? text;
+        }
+        catch (JsonException)
+        {
+            message = string.IsNullOrWhiteSpace(text) ? response.ReasonPhrase ?? "error" : text;
+        }
+
+        throw new ApiException((int)response.StatusCode, message);
+    }
+
+    private static string Normalize(string address) =>
+        address.StartsWith("http://", StringComparison.Ordinal) || address.StartsWith("https://", StringComparison.Ordinal) ? address : "http://" + address;
+
+    public void Dispose() => _http.Dispose();
+}
+
+internal sealed class ApiException(int status, string message) : Exception(message)
+{
+    public int Status { get; } = status;
+}
+
+internal sealed class UnreachableException(string message) : Exception(message);
