@@ -8,7 +8,7 @@ using Virt.Node.Hosting;
 
 namespace Virt.Node.Api;
 
-/// <summary>/v1/node (this host: libvirt health, capacity, domains, which of them Virt does not know) and /v1/health.</summary>
+/// <summary>/v1/node (this host: libvirt health, capacity, every libvirt domain, which of them Virt does not manage) and /v1/health.</summary>
 internal static class NodeEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
@@ -41,6 +41,7 @@ internal static class NodeEndpoints
             AllocatedVcpus = vms.Where(v => v.State is VmPhase.Running or VmPhase.Starting).Sum(v => v.Spec.Vcpus),
             AllocatedMemoryMib = vms.Where(v => v.State is VmPhase.Running or VmPhase.Starting).Sum(v => v.Spec.MemoryMib),
             UnknownDomains = unknown,
+            status.Domains,
         }, ApiJson.Options);
     }
 

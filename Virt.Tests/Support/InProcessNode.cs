@@ -39,7 +39,8 @@ public sealed class InProcessNode : IAsyncDisposable
 
     internal NodeRuntime Runtime { get; private set; } = null!;
 
-    public async Task Start()
+    /// <param name="waitForHealthy">Wait until libvirt is connected and every VM recovered (/v1/health is 200).</param>
+    public async Task Start(bool waitForHealthy = true)
     {
         var resolved = NodeConfiguration.Load(null, _overrides, _ => null);
         var configuration = new ConfigurationBuilder().AddHocon(resolved).Build();
@@ -48,6 +49,19 @@ public sealed class InProcessNode : IAsyncDisposable
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };
         Runtime = _app.Services.GetRequiredService<NodeRuntime>();
+        if (waitForHealthy)
+            await WaitUntilHealthy();
+    }
+
+    public async Task WaitUntilHealthy()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while ((await Http.GetAsync("/v1/health")).StatusCode != System.Net.HttpStatusCode.OK)
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new Xunit.Sdk.XunitException($"node did not become healthy: {await Http.GetStringAsync("/v1/node")}");
+            await Task.Delay(10);
+        }
     }
 
     public async Task Stop()

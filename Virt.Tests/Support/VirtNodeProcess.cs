@@ -1,0 +1,73 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+
+namespace Virt.Tests.Support;
+
+/// <summary>A real virt-node process on a free port; can be SIGKILLed and started again on the same data.</summary>
+public sealed class VirtNodeProcess : IAsyncDisposable
+{
+    private readonly string[] _args;
+    private ChildProcess? _process;
+
+    public VirtNodeProcess(string dataDir, string libvirtUri, params string[] overrides)
+    {
+        _args =
+        [
+            Binaries.VirtNode,
+            "--set", $"virt.data-dir={dataDir}",
+            "--set", $"virt.libvirt.uri={libvirtUri}",
+            "--set", "virt.api.listen=127.0.0.1:0",
+            "--set", "virt.node.name=proc-node",
+            .. overrides.SelectMany(o => new[] { "--set", o }),
+        ];
+    }
+
+    public string Address { get; private set; } = "";
+
+    public HttpClient Http { get; private set; } = new();
+
+    public async Task Start()
+    {
+        _process = ChildProcess.Start(ChildProcess.Dotnet, _args);
+        var line = await _process.WaitForLine(l => l.Contains("Now listening on: http://"), TimeSpan.FromSeconds(60));
+        Address = line[(line.IndexOf("http://", StringComparison.Ordinal) + 7)..].Trim();
+        Http = new HttpClient { BaseAddress = new Uri("http://" + Address), Timeout = TimeSpan.FromSeconds(30) };
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await Http.GetAsync("/v1/health")).StatusCode != System.Net.HttpStatusCode.OK)
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"virt-node at {Address} did not become healthy; stderr: {_process.Stderr}");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>SIGKILL: no shutdown, no flush.</summary>
+    public void Kill()
+    {
+        _process?.Kill();
+        _process?.Dispose();
+        _process = null;
+    }
+
+    public async Task<JsonNode> Get(string path) => (await Http.GetFromJsonAsync<JsonNode>(path))!;
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        if (_process is not null)
+        {
+            _process.Signal(Posix.SigTerm);
+            try
+            {
+                await _process.WaitForExit(TimeSpan.FromSeconds(10));
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            _process.Dispose();
+        }
+
+        await Task.CompletedTask;
+    }
+}
