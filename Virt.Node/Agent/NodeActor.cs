@@ -26,6 +26,9 @@ internal sealed class NodeActor : Actor
     private string _domainType = "test";
     private List<DomainSummary> _domains = [];
 
+    /// <summary>XML last defined per domain (worker thread only): a start re-defines only when the spec changed, since defining validates against libvirt's schema and costs more than the start.</summary>
+    private readonly Dictionary<string, string> _defined = new(StringComparer.Ordinal);
+
     public NodeActor(LibvirtOptions options, string nodeName)
     {
         _options = options;
@@ -129,6 +132,7 @@ internal sealed class NodeActor : Actor
         {
             _worker.Connection?.Dispose();
             _worker.Connection = null;
+            _defined.Clear(); // a new connection may be to a different libvirt state
             var connection = LibvirtConnection.Open(uri);
             try
             {
@@ -195,8 +199,16 @@ internal sealed class NodeActor : Actor
         switch (request)
         {
             case StartDomain start:
-                c.Define(DomainXml.Render(start.Spec, _domainType));
-                if (c.State(start.Name) is not { } s || !Runs(s.State))
+                var xml = DomainXml.Render(start.Spec, _domainType);
+                var state = c.State(start.Name);
+                if (state is null || !_defined.TryGetValue(start.Name, out var known) || known != xml)
+                {
+                    c.Define(xml);
+                    _defined[start.Name] = xml;
+                    state = c.State(start.Name);
+                }
+
+                if (state is not { } s || !Runs(s.State))
                     c.Start(start.Name);
                 return new DomainRequestDone(request.Name, request.Op, kind, DomainOutcome.Done);
             case StopDomain stop:
@@ -217,10 +229,12 @@ internal sealed class NodeActor : Actor
                     c.Undefine(undefine.Name);
                 }
 
+                _defined.Remove(undefine.Name);
+
                 return new DomainRequestDone(request.Name, request.Op, kind, DomainOutcome.Done, StoppedNow: true);
             case ObserveDomain observe:
-                var state = c.State(observe.Name);
-                return new DomainObservation(observe.Name, observe.Op, state is not null, state is { } st && Runs(st.State));
+                var observed = c.State(observe.Name);
+                return new DomainObservation(observe.Name, observe.Op, observed is not null, observed is { } st && Runs(st.State));
             default:
                 throw new ArgumentException($"unknown request {request.GetType().Name}");
         }

@@ -6,6 +6,7 @@ var suites = new Dictionary<string, Func<Task>>(StringComparer.OrdinalIgnoreCase
     ["foundation"] = FoundationBench.Run,
     ["scheduler"] = SchedulerBench.Run,
     ["pacemaker"] = PacemakerComparison.Run,
+    ["lifecycle"] = LifecycleBench.Run,
 };
 var chosen = args.Length == 0 ? suites.Keys.ToArray() : args;
 foreach (var name in chosen)
