@@ -28,12 +28,19 @@ public enum DomainOutcome
 }
 
 /// <param name="StoppedNow">For stops: the domain is no longer running when the agent answered.</param>
-public sealed record DomainRequestDone(string Name, long Op, string Request, DomainOutcome Outcome, string? Error = null, bool StoppedNow = false);
+/// <param name="Seen">The domain's <see cref="DomainStateChanged.Seen"/> number when the agent answered.</param>
+public sealed record DomainRequestDone(string Name, long Op, string Request, DomainOutcome Outcome, string? Error = null, bool StoppedNow = false, long Seen = 0);
 
-public sealed record DomainObservation(string Name, long Op, bool Exists, bool Running);
+public sealed record DomainObservation(string Name, long Op, bool Exists, bool Running, long Seen = 0);
 
 /// <summary>A lifecycle change the agent saw from libvirt and confirmed by reading the domain's state.</summary>
-public sealed record DomainStateChanged(string Name, bool Running, string Reason);
+/// <param name="Seen">
+/// Grows each time the agent sees the domain change between running and not running. Answers reach the VM straight
+/// from the agent's worker while lifecycle events take a longer road, so an event can arrive after an answer that was
+/// made later (a restart's own shutdown event after the new start's answer); a VM drops an event whose number is
+/// below one it already had.
+/// </param>
+public sealed record DomainStateChanged(string Name, bool Running, string Reason, long Seen = 0);
 
 /// <summary>The node agent (re)connected to libvirt, or lost it.</summary>
 public sealed record NodeAvailability(bool Available, string? Error);

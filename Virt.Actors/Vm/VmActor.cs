@@ -14,6 +14,9 @@ internal sealed class VmActor(string name, VmDecider decider, VmDefaults default
 {
     private static readonly IReadOnlyList<string> Tags = [VmSerialization.Tag];
 
+    /// <summary>The highest <see cref="DomainStateChanged.Seen"/> number heard from the agent: older lifecycle events are stale.</summary>
+    private long _seen;
+
     public override string PersistenceId { get; } = VmSerialization.PersistenceId(name);
 
     protected override int SnapshotEvery => 100;
@@ -56,6 +59,22 @@ internal sealed class VmActor(string name, VmDecider decider, VmDefaults default
 
     protected override void OnOther(object message)
     {
+        switch (message)
+        {
+            case DomainRequestDone done:
+                _seen = Math.Max(_seen, done.Seen);
+                break;
+            case DomainObservation observation:
+                _seen = Math.Max(_seen, observation.Seen);
+                break;
+            case DomainStateChanged stale when stale.Seen < _seen:
+                Log.LogDebug("VM {Vm}: dropped a stale lifecycle event ({Reason}, seen {Seen} < {Latest})", name, stale.Reason, stale.Seen, _seen);
+                return;
+            case DomainStateChanged changed:
+                _seen = changed.Seen;
+                break;
+        }
+
         switch (message)
         {
             case DomainRequestDone { Outcome: DomainOutcome.Unavailable } unavailable:

@@ -29,6 +29,10 @@ internal sealed class NodeActor : Actor
     /// <summary>XML last defined per domain (worker thread only): a start re-defines only when the spec changed, since defining validates against libvirt's schema and costs more than the start.</summary>
     private readonly Dictionary<string, string> _defined = new(StringComparer.Ordinal);
 
+    /// <summary>Per domain (worker thread only): whether it ran when last seen, and the number of that sighting (see <see cref="DomainStateChanged.Seen"/>).</summary>
+    private readonly Dictionary<string, (long Seen, bool Running)> _sightings = new(StringComparer.Ordinal);
+    private long _lastSighting;
+
     public NodeActor(LibvirtOptions options, string nodeName)
     {
         _options = options;
@@ -50,7 +54,7 @@ internal sealed class NodeActor : Actor
 
     private sealed record LibvirtEvent(DomainLifecycleEvent Event);
 
-    private sealed record Verified(DomainLifecycleEvent Event, bool Exists, bool Running);
+    private sealed record Verified(DomainLifecycleEvent Event, bool Exists, bool Running, long Seen);
 
     private sealed record Refreshed(List<DomainSummary> Domains, IActorRef ReplyTo);
 
@@ -95,9 +99,12 @@ internal sealed class NodeActor : Actor
                 Execute(request, Sender);
                 break;
             case LibvirtEvent { Event.Type: DomainEventType.Stopped or DomainEventType.Started or DomainEventType.Crashed } e when _connected:
-                _worker.Run(() => State(e.Event.Name)).PipeTo(Self,
-                    success: st => new Verified(e.Event, st is not null, st is { } x && Runs(x.State)),
-                    failure: ex => new Lost(ex.Message));
+                _worker.Run(() =>
+                {
+                    var st = State(e.Event.Name);
+                    var running = st is { } x && Runs(x.State);
+                    return new Verified(e.Event, st is not null, running, Sighting(e.Event.Name, running));
+                }).PipeTo(Self, failure: ex => new Lost(ex.Message));
                 break;
             case LibvirtEvent:
                 break;
@@ -210,7 +217,7 @@ internal sealed class NodeActor : Actor
 
                 if (state is not { } s || !Runs(s.State))
                     c.Start(start.Name);
-                return new DomainRequestDone(request.Name, request.Op, kind, DomainOutcome.Done);
+                return new DomainRequestDone(request.Name, request.Op, kind, DomainOutcome.Done, Seen: Sighting(start.Name, running: true));
             case StopDomain stop:
                 if (c.State(stop.Name) is { } before && Runs(before.State))
                 {
@@ -220,7 +227,8 @@ internal sealed class NodeActor : Actor
                         c.Shutdown(stop.Name);
                 }
 
-                return new DomainRequestDone(request.Name, request.Op, kind, DomainOutcome.Done, StoppedNow: c.State(stop.Name) is not { } after || !Runs(after.State));
+                var stopped = c.State(stop.Name) is not { } after || !Runs(after.State);
+                return new DomainRequestDone(request.Name, request.Op, kind, DomainOutcome.Done, StoppedNow: stopped, Seen: Sighting(stop.Name, !stopped));
             case UndefineDomain undefine:
                 if (c.State(undefine.Name) is { } current)
                 {
@@ -231,13 +239,22 @@ internal sealed class NodeActor : Actor
 
                 _defined.Remove(undefine.Name);
 
-                return new DomainRequestDone(request.Name, request.Op, kind, DomainOutcome.Done, StoppedNow: true);
+                return new DomainRequestDone(request.Name, request.Op, kind, DomainOutcome.Done, StoppedNow: true, Seen: Sighting(undefine.Name, running: false));
             case ObserveDomain observe:
                 var observed = c.State(observe.Name);
-                return new DomainObservation(observe.Name, observe.Op, observed is not null, observed is { } st && Runs(st.State));
+                var runs = observed is { } st && Runs(st.State);
+                return new DomainObservation(observe.Name, observe.Op, observed is not null, runs, Sighting(observe.Name, runs));
             default:
                 throw new ArgumentException($"unknown request {request.GetType().Name}");
         }
+    }
+
+    /// <summary>Runs on the worker thread: records whether the domain runs now, numbering each change.</summary>
+    private long Sighting(string name, bool running)
+    {
+        if (!_sightings.TryGetValue(name, out var last) || last.Running != running)
+            _sightings[name] = last = (++_lastSighting, running);
+        return last.Seen;
     }
 
     private (DomainRunState State, int Reason)? State(string name) =>
@@ -247,8 +264,8 @@ internal sealed class NodeActor : Actor
     {
         object? change = (v.Event.Type, v.Running) switch
         {
-            (DomainEventType.Stopped or DomainEventType.Crashed, false) => new DomainStateChanged(v.Event.Name, false, Reason(v.Event)),
-            (DomainEventType.Started, true) => new DomainStateChanged(v.Event.Name, true, "started"),
+            (DomainEventType.Stopped or DomainEventType.Crashed, false) => new DomainStateChanged(v.Event.Name, false, Reason(v.Event), v.Seen),
+            (DomainEventType.Started, true) => new DomainStateChanged(v.Event.Name, true, "started", v.Seen),
             _ => null, // stale: the domain has moved on since
         };
         if (change is null)

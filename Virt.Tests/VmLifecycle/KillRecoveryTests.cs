@@ -71,7 +71,7 @@ public sealed class KillRecoveryTests : IAsyncLifetime
 
         foreach (var vm in vms)
         {
-            var name = vm["name"]!.GetValue<string>();
+            var name = vm!["name"]!.GetValue<string>();
             var desired = vm["desired"]!.GetValue<string>();
             var state = vm["state"]!.GetValue<string>();
             if (acked.TryGetValue(name, out var command))
