@@ -1,0 +1,149 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Virt.Tests.Support;
+
+/// <summary>
+/// A real etcd cluster (Debian's etcd-server) on loopback: members on free ports with their own temporary
+/// directories, fast election settings for tests. A member can be killed, paused (SIGSTOP), resumed and restarted
+/// on its data. Dispose kills every member and removes the directories.
+/// </summary>
+public sealed class EtcdCluster : IAsyncDisposable
+{
+    private readonly TempDirectory _dir = new("etcd");
+    private readonly Member[] _members;
+    private readonly string _initialCluster;
+    private readonly string _token = "virt-test-" + Guid.NewGuid().ToString("N")[..8];
+
+    private EtcdCluster(int size)
+    {
+        _members = Enumerable.Range(0, size).Select(i => new Member($"m{i}", FreePort(), FreePort(), System.IO.Path.Combine(_dir.Path, $"m{i}"))).ToArray();
+        _initialCluster = string.Join(',', _members.Select(m => $"{m.Name}=http://127.0.0.1:{m.PeerPort}"));
+    }
+
+    /// <summary>Client URLs, in member order.</summary>
+    public IReadOnlyList<string> Endpoints => _members.Select(m => m.ClientUrl).ToList();
+
+    public int Size => _members.Length;
+
+    public string Endpoint(int member) => _members[member].ClientUrl;
+
+    public static async Task<EtcdCluster> StartAsync(int size = 3)
+    {
+        if (!File.Exists("/usr/bin/etcd"))
+            throw new InvalidOperationException("etcd is not installed; scripts/test installs etcd-server (apt-get install -y etcd-server)");
+        var cluster = new EtcdCluster(size);
+        try
+        {
+            foreach (var m in cluster._members)
+                cluster.Launch(m);
+            await Task.WhenAll(cluster._members.Select(m => cluster.WaitHealthy(m, TimeSpan.FromSeconds(30))));
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>SIGKILL: the member dies without a word; its data stays for <see cref="RestartAsync"/>.</summary>
+    public void Kill(int member)
+    {
+        _members[member].Process?.Dispose();
+        _members[member].Process = null;
+    }
+
+    /// <summary>SIGSTOP: the member keeps its sockets open but answers nothing, like a hung host.</summary>
+    public void Pause(int member) => _members[member].Process!.Signal(Posix.SigStop);
+
+    public void Resume(int member) => _members[member].Process!.Signal(Posix.SigCont);
+
+    /// <summary>Starts a killed member again on its data directory and waits until the cluster has it back.</summary>
+    public async Task RestartAsync(int member)
+    {
+        Kill(member);
+        Launch(_members[member]);
+        await WaitHealthy(_members[member], TimeSpan.FromSeconds(30));
+    }
+
+    private void Launch(Member m)
+    {
+        Directory.CreateDirectory(m.DataDir);
+        m.Process = ChildProcess.Start("/usr/bin/etcd",
+        [
+            "--name", m.Name,
+            "--data-dir", m.DataDir,
+            "--listen-client-urls", m.ClientUrl,
+            "--advertise-client-urls", m.ClientUrl,
+            "--listen-peer-urls", $"http://127.0.0.1:{m.PeerPort}",
+            "--initial-advertise-peer-urls", $"http://127.0.0.1:{m.PeerPort}",
+            "--initial-cluster", _initialCluster,
+            "--initial-cluster-token", _token,
+            "--initial-cluster-state", "new",
+            "--heartbeat-interval", "100",
+            "--election-timeout", "1000",
+            "--pre-vote",
+        ]);
+    }
+
+    /// <summary>Until the member says it is healthy (it has a leader and can serve a linearizable read).</summary>
+    private async Task WaitHealthy(Member m, TimeSpan within)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + within;
+        while (true)
+        {
+            try
+            {
+                var body = await http.GetStringAsync(m.ClientUrl + "/health");
+                if (body.Contains("\"health\":\"true\"", StringComparison.Ordinal))
+                    return;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                // not up yet
+            }
+
+            if (m.Process is null || m.Process.HasExited)
+                throw new InvalidOperationException($"etcd member {m.Name} exited: {m.Process?.Stderr}");
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"etcd member {m.Name} not healthy within {within}: {m.Process.Stderr[^Math.Min(2000, m.Process.Stderr.Length)..]}");
+            await Task.Delay(50);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        foreach (var m in _members)
+        {
+            if (m.Process is { HasExited: false } p)
+                p.Signal(Posix.SigCont); // a paused member must not outlive the kill
+            m.Process?.Dispose();
+            m.Process = null;
+        }
+
+        _dir.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private sealed class Member(string name, int clientPort, int peerPort, string dataDir)
+    {
+        public string Name { get; } = name;
+
+        public int PeerPort { get; } = peerPort;
+
+        public string DataDir { get; } = dataDir;
+
+        public string ClientUrl { get; } = $"http://127.0.0.1:{clientPort}";
+
+        public ChildProcess? Process { get; set; }
+    }
+}
