@@ -34,8 +34,10 @@ public sealed class NodeLease : IAsyncDisposable
     private readonly TaskCompletionSource<string> _lost = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _gate = new();
     private readonly ITimer _watchdog;
+    private readonly ITimer _ticker;
     private DateTimeOffset _lastAckSent;
-    private Task? _loop;
+    private Task _renewal = Task.CompletedTask;
+    private int _renewing;
 
     private NodeLease(ICoordination store, long id, DateTimeOffset granted, LeaseSettings settings, TimeProvider time, ILogger log)
     {
@@ -45,9 +47,12 @@ public sealed class NodeLease : IAsyncDisposable
         _log = log;
         Id = id;
         _lastAckSent = granted;
-        Deadline = granted + settings.Ttl - settings.SafetyMargin;
+        _deadline = granted + settings.Ttl - settings.SafetyMargin;
         _watchdog = time.CreateTimer(_ => Check(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         Arm();
+
+        // Renewals on the clock, armed before the lease is handed out: a clock that moves at once still renews.
+        _ticker = time.CreateTimer(_ => Renew(), null, settings.KeepaliveInterval, settings.KeepaliveInterval);
     }
 
     public long Id { get; }
@@ -55,9 +60,24 @@ public sealed class NodeLease : IAsyncDisposable
     public TimeSpan Ttl => _settings.Ttl;
 
     /// <summary>When this node stops trusting its lease unless a keepalive is acknowledged first.</summary>
-    public DateTimeOffset Deadline { get; private set; }
+    public DateTimeOffset Deadline
+    {
+        get
+        {
+            lock (_gate)
+                return _deadline;
+        }
+    }
+
+    private DateTimeOffset _deadline;
 
     public bool IsLost => _lost.Task.IsCompleted;
+
+    /// <summary>
+    /// Whether this node may act on the lease right now: still renewing, not lost, and before the local deadline. Checked
+    /// against the clock, not only the watchdog, so a late timer callback never stretches the lease.
+    /// </summary>
+    public bool IsValid => !_stop.IsCancellationRequested && !IsLost && _time.GetUtcNow() < Deadline;
 
     /// <summary>Completes, with the reason, when the lease is lost; never when it is released on purpose.</summary>
     public Task<string> WhenLost => _lost.Task;
@@ -67,49 +87,53 @@ public sealed class NodeLease : IAsyncDisposable
         settings.Validate();
         var sent = time.GetUtcNow();
         var id = await store.GrantLeaseAsync(settings.Ttl, cancellationToken).ConfigureAwait(false);
-        var lease = new NodeLease(store, id, sent, settings, time, log);
-        lease._loop = Task.Run(lease.KeepAliveLoop, CancellationToken.None);
-        return lease;
+        return new NodeLease(store, id, sent, settings, time, log);
     }
 
-    private async Task KeepAliveLoop()
+    /// <summary>One keepalive per tick; a tick while the last one is still out is skipped (that one times out first).</summary>
+    private void Renew()
     {
-        var token = _stop.Token;
-        while (!token.IsCancellationRequested && !IsLost)
+        if (_stop.IsCancellationRequested || IsLost || Interlocked.Exchange(ref _renewing, 1) == 1)
+            return;
+        _renewal = RenewAsync();
+    }
+
+    private async Task RenewAsync()
+    {
+        try
         {
-            try
+            var sent = _time.GetUtcNow();
+            using var timeout = new CancellationTokenSource(_settings.KeepaliveInterval * 2, _time);
+            using var call = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, timeout.Token);
+            var ttl = await _store.KeepAliveAsync(Id, call.Token).ConfigureAwait(false);
+            if (ttl <= TimeSpan.Zero)
             {
-                await Task.Delay(_settings.KeepaliveInterval, _time, token).ConfigureAwait(false);
-                var sent = _time.GetUtcNow();
-                using var call = CancellationTokenSource.CreateLinkedTokenSource(token);
-                call.CancelAfter(_settings.KeepaliveInterval * 2);
-                var ttl = await _store.KeepAliveAsync(Id, call.Token).ConfigureAwait(false);
-                if (ttl <= TimeSpan.Zero)
-                {
-                    Lose("the store says the lease has expired");
-                    return;
-                }
-
-                lock (_gate)
-                {
-                    if (sent > _lastAckSent)
-                    {
-                        _lastAckSent = sent;
-                        Deadline = sent + ttl - _settings.SafetyMargin;
-                    }
-                }
-
-                Arm();
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
+                Lose("the store says the lease has expired");
                 return;
             }
-            catch (Exception ex)
+
+            lock (_gate)
             {
-                // Keep trying; the watchdog decides when it is too late.
-                _log.LogWarning("keepalive of lease {Lease:x} failed: {Error}", Id, ex.Message);
+                if (sent > _lastAckSent)
+                {
+                    _lastAckSent = sent;
+                    _deadline = sent + ttl - _settings.SafetyMargin;
+                }
             }
+
+            Arm();
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // Keep trying on the next tick; the watchdog decides when it is too late.
+            _log.LogWarning("keepalive of lease {Lease:x} failed: {Error}", Id, ex.Message);
+        }
+        finally
+        {
+            Volatile.Write(ref _renewing, 0);
         }
     }
 
@@ -123,7 +147,7 @@ public sealed class NodeLease : IAsyncDisposable
     {
         DateTimeOffset deadline, lastAck;
         lock (_gate)
-            (deadline, lastAck) = (Deadline, _lastAckSent);
+            (deadline, lastAck) = (_deadline, _lastAckSent);
         if (_time.GetUtcNow() >= deadline && !_stop.IsCancellationRequested)
             Lose($"no keepalive acknowledged since {lastAck:HH:mm:ss.fff}; the lease may expire at any moment");
         else if (!IsLost)
@@ -142,7 +166,7 @@ public sealed class NodeLease : IAsyncDisposable
         await StopAsync().ConfigureAwait(false);
         try
         {
-            using var cts = new CancellationTokenSource(_settings.Ttl);
+            using var cts = new CancellationTokenSource(_settings.Ttl, _time);
             await _store.RevokeLeaseAsync(Id, cts.Token).ConfigureAwait(false);
         }
         catch (Exception ex)
@@ -154,9 +178,9 @@ public sealed class NodeLease : IAsyncDisposable
     private async Task StopAsync()
     {
         _stop.Cancel();
+        await _ticker.DisposeAsync().ConfigureAwait(false);
         await _watchdog.DisposeAsync().ConfigureAwait(false);
-        if (_loop is not null)
-            await _loop.ConfigureAwait(false);
+        await _renewal.ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);

@@ -37,7 +37,8 @@ public sealed class SingletonElection : IAsyncDisposable
     /// <summary>The current holder as last seen, or null.</summary>
     public string? Holder => _holder;
 
-    public bool IsLeader => _leader && !_lease.IsLost;
+    /// <summary>True only while this candidate holds the key and its lease is valid by the local clock.</summary>
+    public bool IsLeader => _leader && _lease.IsValid;
 
     /// <summary>Raised with the new holder (null: none) whenever it changes.</summary>
     public event Action<string?>? HolderChanged;
@@ -59,9 +60,12 @@ public sealed class SingletonElection : IAsyncDisposable
             {
                 var attempt = await _store.CompareAndSwapAsync(_key, 0, Encoding.UTF8.GetBytes(_candidate), _lease.Id, token).ConfigureAwait(false);
                 long from;
-                if (attempt.Succeeded)
+
+                // Ours already, under our lease: an earlier attempt was applied though its answer was lost.
+                var ours = attempt.Current is { } mine && mine.Lease == _lease.Id && Encoding.UTF8.GetString(mine.Value) == _candidate;
+                if (attempt.Succeeded || ours)
                 {
-                    _heldRevision = attempt.Revision;
+                    _heldRevision = attempt.Current!.ModRevision;
                     _leader = true;
                     Observe(_candidate);
                     _log.LogInformation("{Candidate} now holds singleton {Name}", _candidate, Name);
