@@ -15,9 +15,13 @@ public sealed class EtcdCluster : IAsyncDisposable
     private readonly string _initialCluster;
     private readonly string _token = "virt-test-" + Guid.NewGuid().ToString("N")[..8];
 
-    private EtcdCluster(int size)
+    private readonly TestCertificates? _tls;
+
+    private EtcdCluster(int size, bool tls)
     {
-        _members = Enumerable.Range(0, size).Select(i => new Member($"m{i}", FreePort(), FreePort(), System.IO.Path.Combine(_dir.Path, $"m{i}"))).ToArray();
+        _tls = tls ? new TestCertificates(_dir.Path) : null;
+        var scheme = tls ? "https" : "http";
+        _members = Enumerable.Range(0, size).Select(i => new Member($"m{i}", scheme, FreePort(), FreePort(), System.IO.Path.Combine(_dir.Path, $"m{i}"))).ToArray();
         _initialCluster = string.Join(',', _members.Select(m => $"{m.Name}=http://127.0.0.1:{m.PeerPort}"));
     }
 
@@ -28,11 +32,14 @@ public sealed class EtcdCluster : IAsyncDisposable
 
     public string Endpoint(int member) => _members[member].ClientUrl;
 
-    public static async Task<EtcdCluster> StartAsync(int size = 3)
+    /// <summary>With <see cref="Tls"/>: clients must connect over TLS and present a certificate signed by its CA.</summary>
+    public TestCertificates? Tls => _tls;
+
+    public static async Task<EtcdCluster> StartAsync(int size = 3, bool tls = false)
     {
         if (!File.Exists("/usr/bin/etcd"))
             throw new InvalidOperationException("etcd is not installed; scripts/test installs etcd-server (apt-get install -y etcd-server)");
-        var cluster = new EtcdCluster(size);
+        var cluster = new EtcdCluster(size, tls);
         try
         {
             foreach (var m in cluster._members)
@@ -84,13 +91,14 @@ public sealed class EtcdCluster : IAsyncDisposable
             "--heartbeat-interval", "100",
             "--election-timeout", "1000",
             "--pre-vote",
+            .. (_tls is null ? [] : new[] { "--cert-file", _tls.ServerCertFile, "--key-file", _tls.ServerKeyFile, "--trusted-ca-file", _tls.CaFile, "--client-cert-auth" }),
         ]);
     }
 
     /// <summary>Until the member says it is healthy (it has a leader and can serve a linearizable read).</summary>
     private async Task WaitHealthy(Member m, TimeSpan within)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        using var http = HealthClient();
         var deadline = DateTime.UtcNow + within;
         while (true)
         {
@@ -111,6 +119,18 @@ public sealed class EtcdCluster : IAsyncDisposable
                 throw new TimeoutException($"etcd member {m.Name} not healthy within {within}: {m.Process.Stderr[^Math.Min(2000, m.Process.Stderr.Length)..]}");
             await Task.Delay(50);
         }
+    }
+
+    private HttpClient HealthClient()
+    {
+        var handler = new SocketsHttpHandler();
+        if (_tls is not null)
+        {
+            handler.SslOptions.ClientCertificates = [System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(_tls.ClientCertFile, _tls.ClientKeyFile)];
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true; // only asking whether it is up
+        }
+
+        return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(2) };
     }
 
     private static int FreePort()
@@ -134,7 +154,7 @@ public sealed class EtcdCluster : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    private sealed class Member(string name, int clientPort, int peerPort, string dataDir)
+    private sealed class Member(string name, string scheme, int clientPort, int peerPort, string dataDir)
     {
         public string Name { get; } = name;
 
@@ -142,7 +162,7 @@ public sealed class EtcdCluster : IAsyncDisposable
 
         public string DataDir { get; } = dataDir;
 
-        public string ClientUrl { get; } = $"http://127.0.0.1:{clientPort}";
+        public string ClientUrl { get; } = $"{scheme}://127.0.0.1:{clientPort}";
 
         public ChildProcess? Process { get; set; }
     }

@@ -29,6 +29,9 @@ internal sealed class EtcdClient : IDisposable
 
     public IReadOnlyList<Uri> Endpoints => _transport.Endpoints;
 
+    /// <summary>The member calls go to now (it changes when that member stops answering).</summary>
+    public Uri CurrentEndpoint => _transport.Current;
+
     public Task<RangeResponse> RangeAsync(RangeRequest request, CancellationToken cancellationToken = default) =>
         _transport.CallAsync(Kv + "Range", request, RangeResponse.Parser, idempotent: true, cancellationToken);
 

@@ -53,8 +53,11 @@ public class EtcdUnavailableException(string message, bool sent, Exception? inne
 /// <summary>The call did not finish within its deadline; if it was a write, it may or may not have been applied.</summary>
 public sealed class EtcdDeadlineException(string message, bool sent, Exception? inner = null) : EtcdUnavailableException(message, sent, inner);
 
-/// <summary>The member has no leader (quorum lost or an election under way): nothing was done, another member may serve.</summary>
-public sealed class EtcdNotLeaderException(string message) : EtcdUnavailableException(message, sent: false);
+/// <summary>
+/// A member had no leader (quorum lost, or an election under way) and refused: that refusal did nothing. When other
+/// members tried for the same call only timed out, <see cref="EtcdUnavailableException.Sent"/> says so.
+/// </summary>
+public sealed class EtcdNotLeaderException(string message, bool sent = false) : EtcdUnavailableException(message, sent);
 
 /// <summary>A read at a revision that compaction has already discarded.</summary>
 public sealed class EtcdCompactedException(string message) : EtcdException((int)GrpcCode.OutOfRange, message);

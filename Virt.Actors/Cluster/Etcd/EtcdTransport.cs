@@ -55,7 +55,7 @@ internal sealed class EtcdTransport : IDisposable
     {
         var body = GrpcFrames.Encode(request);
         var started = Stopwatch.GetTimestamp();
-        Exception? last = null;
+        var failures = new List<EtcdUnavailableException>();
         for (var attempt = 0; attempt < _endpoints.Length; attempt++)
         {
             var left = _options.CallTimeout - Stopwatch.GetElapsedTime(started);
@@ -72,13 +72,31 @@ internal sealed class EtcdTransport : IDisposable
             catch (EtcdUnavailableException ex)
             {
                 Failed(endpoint);
-                last = ex;
+                failures.Add(ex);
                 if (ex.Sent && ex is not EtcdNotLeaderException && !idempotent)
                     throw;
             }
         }
 
-        throw last ?? new EtcdDeadlineException($"etcd {EtcdException.Method(method)}: no answer within {_options.CallTimeout.TotalMilliseconds:0} ms", sent: false);
+        throw Summary(method, failures);
+    }
+
+    /// <summary>
+    /// When no member could serve, what each one did: "no leader" from any of them is the diagnosis (quorum lost),
+    /// even if others only timed out.
+    /// </summary>
+    private EtcdUnavailableException Summary(string method, List<EtcdUnavailableException> failures)
+    {
+        if (failures.Count == 0)
+            return new EtcdDeadlineException($"etcd {EtcdException.Method(method)}: no answer within {_options.CallTimeout.TotalMilliseconds:0} ms", sent: false);
+        if (failures.Count == 1)
+            return failures[0];
+        var sent = failures.Any(f => f.Sent && f is not EtcdNotLeaderException);
+        var message = $"etcd {EtcdException.Method(method)} failed on every member tried within {_options.CallTimeout.TotalMilliseconds:0} ms: "
+            + string.Join("; ", failures.Select(f => f.Message));
+        return failures.Any(f => f is EtcdNotLeaderException) ? new EtcdNotLeaderException(message, sent)
+            : failures[^1] is EtcdDeadlineException ? new EtcdDeadlineException(message, sent)
+            : new EtcdUnavailableException(message, sent);
     }
 
     private async Task<TResponse> AttemptAsync<TResponse>(Uri endpoint, string method, byte[] body, MessageParser<TResponse> parser, TimeSpan budget, CancellationToken cancellationToken)
