@@ -17,6 +17,7 @@ internal static class VirtCommandLine
         var root = new RootCommand("virt: the Virt shell. Talks to any virt-node over HTTP.") { api };
         root.Subcommands.Add(VmCommands.Build(api));
         root.Subcommands.Add(NodeCommands.Build(api));
+        root.Subcommands.Add(ClusterCommands.Build(api));
         root.Subcommands.Add(EventsCommand.Build(api));
         root.Subcommands.Add(PlanCommand.Build());
         return root;

@@ -42,5 +42,5 @@ public sealed record DomainObservation(string Name, long Op, bool Exists, bool R
 /// </param>
 public sealed record DomainStateChanged(string Name, bool Running, string Reason, long Seen = 0);
 
-/// <summary>The node agent (re)connected to libvirt, or lost it.</summary>
-public sealed record NodeAvailability(bool Available, string? Error);
+/// <summary>The node agent (re)connected to libvirt, or lost it; while connected, the host's capacity.</summary>
+public sealed record NodeAvailability(bool Available, string? Error, int Cpus = 0, long MemoryMib = 0);

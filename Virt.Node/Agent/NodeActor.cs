@@ -68,7 +68,7 @@ internal sealed class NodeActor : Actor
         {
             case Subscribe subscribe:
                 _subscribers.Add(subscribe.Subscriber);
-                subscribe.Subscriber.Tell(new NodeAvailability(_connected, _error));
+                subscribe.Subscriber.Tell(Availability());
                 break;
             case Connect:
                 Open();
@@ -175,9 +175,13 @@ internal sealed class NodeActor : Actor
 
     private void Broadcast()
     {
+        var availability = Availability();
         foreach (var subscriber in _subscribers)
-            subscriber.Tell(new NodeAvailability(_connected, _error));
+            subscriber.Tell(availability);
     }
+
+    private NodeAvailability Availability() =>
+        _connected && _host is { } host ? new(true, null, host.Cpus, host.MemoryBytes >> 20) : new(false, _error);
 
     private DomainRequestDone Unavailable(DomainRequest request) =>
         new(request.Name, request.Op, Kind(request), DomainOutcome.Unavailable,

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Virt.Actors.Cluster;
 using Virt.Actors.Runtime;
 using Virt.Actors.Vm;
 using Virt.Node.Agent;
@@ -49,8 +50,18 @@ internal static class NodeEndpoints
     {
         var health = await rt.Agent.Ask<Health>(new GetHealth(), rt.Timeout);
         var directory = await rt.Directory.Ask<VmProtocol.Status>(new VmProtocol.GetStatus(), rt.Timeout);
-        var ok = health.Healthy && directory.Ready;
-        return Results.Json(new { Status = ok ? "ok" : "degraded", Libvirt = health.Healthy, health.Error, VmsReady = directory.Ready, directory.Recovering },
-            ApiJson.Options, statusCode: ok ? 200 : 503);
+        var cluster = await rt.ClusterMember.Ask<ClusterProtocol.Standing>(new ClusterProtocol.GetStanding(), rt.Timeout);
+        var joined = cluster.State == "joined";
+        var ok = health.Healthy && directory.Ready && joined;
+        return Results.Json(new
+        {
+            Status = ok ? "ok" : "degraded",
+            Libvirt = health.Healthy,
+            health.Error,
+            VmsReady = directory.Ready,
+            directory.Recovering,
+            Cluster = cluster.State,
+            ClusterError = cluster.Error,
+        }, ApiJson.Options, statusCode: ok ? 200 : 503);
     }
 }

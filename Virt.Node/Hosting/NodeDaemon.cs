@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Virt.Actors.Cluster;
 using Virt.Actors.Persistence.Sqlite;
 using Virt.Actors.Vm;
 using Virt.Node.Agent;
@@ -64,11 +65,16 @@ internal static class NodeDaemon
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        // A failed start comes out of RunAsync as an exception and is printed once, plainly, by RunAsync's caller.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Services.Configure<NodeOptions>(configuration.GetSection("virt"));
         builder.Services.Configure<SqlitePersistenceOptions>(configuration.GetSection("virt:persistence:sqlite"));
         builder.Services.Configure<LibvirtOptions>(configuration.GetSection("virt:libvirt"));
         builder.Services.Configure<VmDefaults>(configuration.GetSection("virt:vm"));
         builder.Services.Configure<ApiOptions>(configuration.GetSection("virt:api"));
+        builder.Services.Configure<ClusterOptions>(configuration.GetSection("virt:cluster"));
+        builder.Services.PostConfigure<ClusterOptions>(o => o.Etcd.Endpoints = EtcdEndpoints(configuration, o.Etcd.Endpoints));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<NodeRuntime>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeRuntime>());
@@ -85,7 +91,14 @@ internal static class NodeDaemon
         var app = builder.Build();
         VmEndpoints.Map(app);
         NodeEndpoints.Map(app);
+        ClusterEndpoints.Map(app);
         EventEndpoints.Map(app);
         return app;
     }
+
+    /// <summary>A list, or one string of comma-separated URLs (what <c>VIRT_ETCD_ENDPOINTS</c> or a quick <c>--set</c> gives).</summary>
+    private static List<string> EtcdEndpoints(IConfiguration configuration, List<string> bound) =>
+        configuration["virt:cluster:etcd:endpoints"] is { Length: > 0 } text
+            ? text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList()
+            : bound;
 }

@@ -17,6 +17,12 @@ internal sealed class NodeOptions
     internal sealed class NodeIdentity
     {
         public string Name { get; set; } = "";
+
+        /// <summary>host:port other nodes and the shell reach this node's API at. Empty: the address the API listens on.</summary>
+        public string Address { get; set; } = "";
+
+        /// <summary>What this node does in the cluster, published with its membership.</summary>
+        public List<string> Roles { get; set; } = [];
     }
 
     internal sealed class ActorOptions

@@ -23,16 +23,9 @@ public sealed class VirtCliTests : IAsyncLifetime
         _dir.Dispose();
     }
 
-    private async Task<(int Exit, string Out, string Err)> Virt(params string[] args) => await Run(new Dictionary<string, string> { ["VIRT_API"] = _node.Address }, args);
+    private Task<(int Exit, string Out, string Err)> Virt(params string[] args) => VirtCli.Against(_node.Address, args);
 
-    private static async Task<(int Exit, string Out, string Err)> Run(Dictionary<string, string> env, params string[] args)
-    {
-        using var process = ChildProcess.Start(ChildProcess.Dotnet, [Binaries.Virt, .. args], env);
-        var lines = new List<string>();
-        while (await process.ReadLine(TimeSpan.FromSeconds(60)) is { } line)
-            lines.Add(line);
-        return (await process.WaitForExit(TimeSpan.FromSeconds(60)), string.Join('\n', lines), process.Stderr);
-    }
+    private static Task<(int Exit, string Out, string Err)> Run(Dictionary<string, string> env, params string[] args) => VirtCli.Run(env, args);
 
     [Fact]
     public async Task A_vm_from_create_to_delete_with_tables_for_people_and_json_for_scripts()

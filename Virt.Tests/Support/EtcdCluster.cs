@@ -37,14 +37,10 @@ public sealed class EtcdCluster : IAsyncDisposable
 
     public static async Task<EtcdCluster> StartAsync(int size = 3, bool tls = false)
     {
-        if (!File.Exists("/usr/bin/etcd"))
-            throw new InvalidOperationException("etcd is not installed; scripts/test installs etcd-server (apt-get install -y etcd-server)");
-        var cluster = new EtcdCluster(size, tls);
+        var cluster = Create(size, tls);
         try
         {
-            foreach (var m in cluster._members)
-                cluster.Launch(m);
-            await Task.WhenAll(cluster._members.Select(m => cluster.WaitHealthy(m, TimeSpan.FromSeconds(30))));
+            await cluster.StartAllAsync();
             return cluster;
         }
         catch
@@ -52,6 +48,21 @@ public sealed class EtcdCluster : IAsyncDisposable
             await cluster.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>Ports and directories, nothing running yet: for a test that needs etcd's endpoints before etcd is up.</summary>
+    public static EtcdCluster Create(int size = 3, bool tls = false)
+    {
+        if (!File.Exists("/usr/bin/etcd"))
+            throw new InvalidOperationException("etcd is not installed; scripts/test installs etcd-server (apt-get install -y etcd-server)");
+        return new EtcdCluster(size, tls);
+    }
+
+    public async Task StartAllAsync()
+    {
+        foreach (var m in _members)
+            Launch(m);
+        await Task.WhenAll(_members.Select(m => WaitHealthy(m, TimeSpan.FromSeconds(30))));
     }
 
     /// <summary>SIGKILL: the member dies without a word; its data stays for <see cref="RestartAsync"/>.</summary>

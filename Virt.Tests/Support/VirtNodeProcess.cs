@@ -22,21 +22,30 @@ public sealed class VirtNodeProcess : IAsyncDisposable
         ];
     }
 
+    public int? Pid => _process?.Id;
+
     public string Address { get; private set; } = "";
 
     public HttpClient Http { get; private set; } = new();
 
-    public async Task Start()
+    /// <param name="waitForHealthy">Wait until /v1/health answers 200 (libvirt connected, VMs recovered, cluster joined).</param>
+    public async Task Start(bool waitForHealthy = true)
     {
         _process = ChildProcess.Start(ChildProcess.Dotnet, _args);
         var line = await _process.WaitForLine(l => l.Contains("Now listening on: http://"), TimeSpan.FromSeconds(60));
         Address = line[(line.IndexOf("http://", StringComparison.Ordinal) + 7)..].Trim();
         Http = new HttpClient { BaseAddress = new Uri("http://" + Address), Timeout = TimeSpan.FromSeconds(30) };
+        if (waitForHealthy)
+            await WaitUntilHealthy();
+    }
+
+    public async Task WaitUntilHealthy()
+    {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while ((await Http.GetAsync("/v1/health")).StatusCode != System.Net.HttpStatusCode.OK)
         {
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"virt-node at {Address} did not become healthy; stderr: {_process.Stderr}");
+                throw new TimeoutException($"virt-node at {Address} did not become healthy; stderr: {_process?.Stderr}");
             await Task.Delay(20);
         }
     }
@@ -50,6 +59,17 @@ public sealed class VirtNodeProcess : IAsyncDisposable
     }
 
     public async Task<JsonNode> Get(string path) => (await Http.GetFromJsonAsync<JsonNode>(path))!;
+
+    /// <summary>SIGTERM, and wait for the process to finish its graceful shutdown.</summary>
+    public async Task Stop()
+    {
+        if (_process is null)
+            return;
+        _process.Signal(Posix.SigTerm);
+        await _process.WaitForExit(TimeSpan.FromSeconds(30));
+        _process.Dispose();
+        _process = null;
+    }
 
     public async ValueTask DisposeAsync()
     {

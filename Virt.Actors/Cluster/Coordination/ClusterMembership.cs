@@ -37,7 +37,6 @@ public sealed class ClusterMembership : IAsyncDisposable
     private readonly List<Channel<MemberChange>> _subscribers = [];
     private readonly TaskCompletionSource _listed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _loop;
-    private long _ownRevision;
 
     private ClusterMembership(ICoordination store, ILogger log, MemberInfo? self)
     {
@@ -46,7 +45,7 @@ public sealed class ClusterMembership : IAsyncDisposable
         Self = self;
     }
 
-    public MemberInfo? Self { get; }
+    public MemberInfo? Self { get; private set; }
 
     public IReadOnlyDictionary<string, MemberInfo> Members
     {
@@ -57,13 +56,33 @@ public sealed class ClusterMembership : IAsyncDisposable
         }
     }
 
-    /// <summary>Registers <paramref name="self"/> under its lease, then follows the membership.</summary>
+    /// <summary>
+    /// Registers <paramref name="self"/> under its lease, then follows the membership. The name must be free: while
+    /// another incarnation's record stands (a second node with the same name, or this node before a crash whose lease
+    /// has not ended yet) the join is refused with <see cref="MemberNameTakenException"/>.
+    /// </summary>
     public static async Task<ClusterMembership> JoinAsync(ICoordination store, MemberInfo self, ILogger log, CancellationToken cancellationToken = default)
     {
+        var key = CoordinationKeys.Member(self.Name);
+        var registered = await store.CompareAndSwapAsync(key, 0, Serialize(self), self.Lease, cancellationToken).ConfigureAwait(false);
+        if (!registered.Succeeded && registered.Current?.Lease != self.Lease) // same lease: our own earlier attempt was applied
+        {
+            var holder = registered.Current is { } current ? Parse(current, log) : null;
+            throw new MemberNameTakenException(self.Name, holder);
+        }
+
         var membership = new ClusterMembership(store, log, self);
-        membership._ownRevision = await store.PutAsync(CoordinationKeys.Member(self.Name), Serialize(self), self.Lease, cancellationToken).ConfigureAwait(false);
         await membership.StartAsync().ConfigureAwait(false);
         return membership;
+    }
+
+    /// <summary>Rewrites this node's record (say, its capacity became known), under the same lease.</summary>
+    public async Task UpdateAsync(MemberInfo self, CancellationToken cancellationToken = default)
+    {
+        if (Self is null || self.Name != Self.Name || self.Lease != Self.Lease)
+            throw new ArgumentException("only this node's own record, under its lease, can be updated", nameof(self));
+        await _store.PutAsync(CoordinationKeys.Member(self.Name), Serialize(self), self.Lease, cancellationToken).ConfigureAwait(false);
+        Self = self;
     }
 
     /// <summary>Follows the membership without registering.</summary>
@@ -173,7 +192,9 @@ public sealed class ClusterMembership : IAsyncDisposable
 
     private static byte[] Serialize(MemberInfo member) => JsonSerializer.SerializeToUtf8Bytes(member, Json);
 
-    private MemberInfo? Parse(KvEntry entry)
+    private MemberInfo? Parse(KvEntry entry) => Parse(entry, _log);
+
+    private static MemberInfo? Parse(KvEntry entry, ILogger log)
     {
         try
         {
@@ -181,10 +202,13 @@ public sealed class ClusterMembership : IAsyncDisposable
         }
         catch (JsonException ex)
         {
-            _log.LogWarning("ignoring unreadable member record {Key}: {Error}", entry.Key, ex.Message);
+            log.LogWarning("ignoring unreadable member record {Key}: {Error}", entry.Key, ex.Message);
             return null;
         }
     }
+
+    /// <summary>Reads a member record as stored (for listings that do not follow the membership).</summary>
+    public static MemberInfo? Read(KvEntry entry, ILogger log) => Parse(entry, log);
 
     private static string Name(string key) => key[CoordinationKeys.Members.Length..];
 
@@ -199,4 +223,12 @@ public sealed class ClusterMembership : IAsyncDisposable
                 subscriber.Writer.TryComplete();
         }
     }
+}
+
+/// <summary>Another live member already has this node's name.</summary>
+public sealed class MemberNameTakenException(string name, MemberInfo? holder)
+    : Exception($"another member named '{name}' is registered ({(holder is null ? "unreadable record" : $"address {holder.Address}, incarnation {holder.Incarnation}")}); "
+        + "if that is this node before a crash, its lease ends within the lease TTL and the join is retried; otherwise give this node another virt.node.name")
+{
+    public MemberInfo? Holder { get; } = holder;
 }

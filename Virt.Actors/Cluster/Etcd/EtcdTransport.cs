@@ -92,7 +92,7 @@ internal sealed class EtcdTransport : IDisposable
         if (failures.Count == 1)
             return failures[0];
         var sent = failures.Any(f => f.Sent && f is not EtcdNotLeaderException);
-        var message = $"etcd {EtcdException.Method(method)} failed on every member tried within {_options.CallTimeout.TotalMilliseconds:0} ms: "
+        var message = $"etcd {EtcdException.Method(method)} failed on every member tried: "
             + string.Join("; ", failures.Select(f => f.Message));
         return failures.Any(f => f is EtcdNotLeaderException) ? new EtcdNotLeaderException(message, sent)
             : failures[^1] is EtcdDeadlineException ? new EtcdDeadlineException(message, sent)

@@ -1,0 +1,20 @@
+namespace Virt.Actors.Cluster;
+
+/// <summary>Messages of <see cref="ClusterMemberActor"/>.</summary>
+public static class ClusterProtocol
+{
+    /// <summary>Join, advertising <paramref name="Address"/> (host:port of the API, known once it listens).</summary>
+    public sealed record JoinAt(string Address);
+
+    /// <summary>Asks for this node's standing; the answer is a <see cref="Standing"/>.</summary>
+    public sealed record GetStanding;
+
+    /// <param name="State">joining, joined, lease-lost (rejoining with a new incarnation) or left.</param>
+    /// <param name="Error">Why it is not joined, when it is not.</param>
+    public sealed record Standing(string Name, string State, string? Error, string? Incarnation, DateTimeOffset? LeaseDeadline, bool HoldsBalancer, int JoinAttempts);
+
+    /// <summary>Leave gracefully: resign singletons, remove the membership record, revoke the lease. Answered with <see cref="Left"/>.</summary>
+    public sealed record Leave;
+
+    public sealed record Left;
+}
