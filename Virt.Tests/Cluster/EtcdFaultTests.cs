@@ -195,4 +195,19 @@ public sealed class EtcdFaultTests(ITestOutputHelper output) : IAsyncLifetime
         await Eventually(async () => await majority.GetAsync(CoordinationKeys.Member("cut-off")) is null, "the majority expires the key", 30);
         output.WriteLine($"lease lost locally {Stopwatch.GetElapsedTime(lostAt).TotalMilliseconds:0} ms before the key was seen gone on the majority side");
     }
+
+    [Fact]
+    public async Task A_read_at_a_compacted_revision_is_a_typed_error_and_compacting_twice_is_harmless()
+    {
+        var client = Client(0, 1, 2);
+        var first = await client.PutAsync("/c/k", [1]);
+        var second = await client.PutAsync("/c/k", [2]);
+        await client.CompactAsync(second);
+        await client.CompactAsync(second); // etcd says "already compacted"; that is what was asked
+
+        var range = new Virt.Actors.Cluster.Etcd.Rpc.RangeRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("/c/k"), Revision = first };
+        var ex = await Assert.ThrowsAsync<EtcdCompactedException>(() => client.Client.RangeAsync(range));
+        Assert.Contains("required revision has been compacted", ex.Message);
+        Assert.Equal([2], (await client.GetAsync("/c/k"))!.Value); // the current value is still there
+    }
 }
