@@ -37,7 +37,7 @@ internal static class ClusterEndpoints
                     m.Name,
                     m.Address,
                     m.Incarnation,
-                    LeaseTtlLeftMs = (long)ttls[i].TotalMilliseconds,
+                    LeaseTtlLeftMs = (long)(ttls[i] ?? TimeSpan.Zero).TotalMilliseconds,
                     m.Roles,
                     m.Capacity,
                     m.JoinedAt,

@@ -34,7 +34,7 @@ public sealed class InMemoryCoordinationConformance : CoordinationConformance
 
         public Task<TimeSpan> KeepAliveAsync(long lease, CancellationToken c = default) => store.KeepAliveAsync(lease, c);
 
-        public Task<TimeSpan> TimeToLiveAsync(long lease, CancellationToken c = default) => store.TimeToLiveAsync(lease, c);
+        public Task<TimeSpan?> TimeToLiveAsync(long lease, CancellationToken c = default) => store.TimeToLiveAsync(lease, c);
 
         public Task RevokeLeaseAsync(long lease, CancellationToken c = default) => store.RevokeLeaseAsync(lease, c);
 

@@ -129,7 +129,7 @@ public sealed class NodeLeaseTests : IAsyncLifetime
 
         public Task<long> GrantLeaseAsync(TimeSpan ttl, CancellationToken c = default) => inner.GrantLeaseAsync(ttl, c);
 
-        public Task<TimeSpan> TimeToLiveAsync(long lease, CancellationToken c = default) => inner.TimeToLiveAsync(lease, c);
+        public Task<TimeSpan?> TimeToLiveAsync(long lease, CancellationToken c = default) => inner.TimeToLiveAsync(lease, c);
 
         public Task RevokeLeaseAsync(long lease, CancellationToken c = default) => inner.RevokeLeaseAsync(lease, c);
 

@@ -91,16 +91,20 @@ public sealed class InProcessNode : IAsyncDisposable
     public Task<JsonNode> Post(string path, object? body = null, int? expect = null) => Json(HttpMethod.Post, path, body, expect);
 
     /// <summary>Polls the VM until its state is one of <paramref name="states"/> (the actors work asynchronously).</summary>
-    public async Task<JsonNode> WaitForState(string vm, params string[] states)
+    public Task<JsonNode> WaitForState(string vm, params string[] states) =>
+        WaitFor(vm, view => states.Contains(view["state"]!.GetValue<string>()), string.Join("/", states));
+
+    /// <summary>Polls the VM's view until <paramref name="condition"/> holds.</summary>
+    public async Task<JsonNode> WaitFor(string vm, Func<JsonNode, bool> condition, string what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (true)
         {
             var view = await Get($"/v1/vms/{vm}");
-            if (states.Contains(view["state"]!.GetValue<string>()))
+            if (condition(view))
                 return view;
             if (DateTime.UtcNow > deadline)
-                throw new Xunit.Sdk.XunitException($"{vm} stayed {view["state"]}, expected {string.Join("/", states)}: {view}");
+                throw new Xunit.Sdk.XunitException($"{vm} never became {what}: {view}");
             await Task.Delay(10);
         }
     }

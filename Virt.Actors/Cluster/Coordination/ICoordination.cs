@@ -46,8 +46,11 @@ public interface ICoordination : IAsyncDisposable
     /// <summary>Renews the lease; returns its TTL, or <see cref="TimeSpan.Zero"/> when the lease no longer exists.</summary>
     Task<TimeSpan> KeepAliveAsync(long lease, CancellationToken cancellationToken = default);
 
-    /// <summary>Time the lease has left; <see cref="TimeSpan.Zero"/> when it no longer exists.</summary>
-    Task<TimeSpan> TimeToLiveAsync(long lease, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Time the lease has left, or null when it no longer exists. etcd answers in whole seconds rounded down, so a lease
+    /// with less than a second left shows <see cref="TimeSpan.Zero"/> and still exists.
+    /// </summary>
+    Task<TimeSpan?> TimeToLiveAsync(long lease, CancellationToken cancellationToken = default);
 
     /// <summary>Ends the lease now; its keys are deleted.</summary>
     Task RevokeLeaseAsync(long lease, CancellationToken cancellationToken = default);

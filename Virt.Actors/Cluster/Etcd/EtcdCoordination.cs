@@ -99,10 +99,11 @@ internal sealed class EtcdCoordination(EtcdClient client) : ICoordination
         return response.TTL > 0 ? TimeSpan.FromSeconds(response.TTL) : TimeSpan.Zero;
     }
 
-    public async Task<TimeSpan> TimeToLiveAsync(long lease, CancellationToken cancellationToken = default)
+    public async Task<TimeSpan?> TimeToLiveAsync(long lease, CancellationToken cancellationToken = default)
     {
+        // etcd: whole seconds left, rounded down (0: under a second); -1: no such lease.
         var response = await client.LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = lease }, cancellationToken).ConfigureAwait(false);
-        return response.TTL > 0 ? TimeSpan.FromSeconds(response.TTL) : TimeSpan.Zero;
+        return response.TTL >= 0 ? TimeSpan.FromSeconds(response.TTL) : null;
     }
 
     public async Task RevokeLeaseAsync(long lease, CancellationToken cancellationToken = default)

@@ -105,12 +105,12 @@ public sealed class InMemoryCoordination : ICoordination
         }
     }
 
-    public Task<TimeSpan> TimeToLiveAsync(long lease, CancellationToken cancellationToken = default)
+    public Task<TimeSpan?> TimeToLiveAsync(long lease, CancellationToken cancellationToken = default)
     {
         lock (_gate)
         {
             var left = _leases.TryGetValue(lease, out var l) ? l.ExpiresAt - _time.GetUtcNow() : TimeSpan.Zero;
-            return Task.FromResult(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+            return Task.FromResult<TimeSpan?>(left > TimeSpan.Zero ? left : null);
         }
     }
 
