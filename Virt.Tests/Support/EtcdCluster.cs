@@ -11,8 +11,9 @@ namespace Virt.Tests.Support;
 public sealed class EtcdCluster : IAsyncDisposable
 {
     private readonly TempDirectory _dir = new("etcd");
-    private readonly Member[] _members;
-    private readonly string _initialCluster;
+    private readonly int _size;
+    private Member[] _members = [];
+    private string _initialCluster = "";
     private readonly string _token = "virt-test-" + Guid.NewGuid().ToString("N")[..8];
 
     private readonly TestCertificates? _tls;
@@ -20,8 +21,14 @@ public sealed class EtcdCluster : IAsyncDisposable
     private EtcdCluster(int size, bool tls)
     {
         _tls = tls ? new TestCertificates(_dir.Path) : null;
-        var scheme = tls ? "https" : "http";
-        _members = Enumerable.Range(0, size).Select(i => new Member($"m{i}", scheme, FreePort(), FreePort(), System.IO.Path.Combine(_dir.Path, $"m{i}"))).ToArray();
+        _size = size;
+        PlanPorts();
+    }
+
+    private void PlanPorts()
+    {
+        var scheme = _tls is null ? "http" : "https";
+        _members = Enumerable.Range(0, _size).Select(i => new Member($"m{i}", scheme, FreePort(), FreePort(), System.IO.Path.Combine(_dir.Path, $"m{i}"))).ToArray();
         _initialCluster = string.Join(',', _members.Select(m => $"{m.Name}=http://127.0.0.1:{m.PeerPort}"));
     }
 
@@ -58,11 +65,30 @@ public sealed class EtcdCluster : IAsyncDisposable
         return new EtcdCluster(size, tls);
     }
 
+    /// <summary>Starts every member. Should a port have been taken meanwhile by another program, all start again on new ports.</summary>
     public async Task StartAllAsync()
     {
-        foreach (var m in _members)
-            Launch(m);
-        await Task.WhenAll(_members.Select(m => WaitHealthy(m, TimeSpan.FromSeconds(30))));
+        for (var attempt = 1; ; attempt++)
+        {
+            foreach (var m in _members)
+                Launch(m);
+            try
+            {
+                await Task.WhenAll(_members.Select(m => WaitHealthy(m, TimeSpan.FromSeconds(30))));
+                return;
+            }
+            catch (InvalidOperationException ex) when (attempt < 3 && ex.Message.Contains("address already in use", StringComparison.Ordinal))
+            {
+                foreach (var m in _members)
+                {
+                    m.Process?.Dispose();
+                    if (Directory.Exists(m.DataDir))
+                        Directory.Delete(m.DataDir, recursive: true);
+                }
+
+                PlanPorts();
+            }
+        }
     }
 
     /// <summary>SIGKILL: the member dies without a word; its data stays for <see cref="RestartAsync"/>.</summary>
@@ -125,12 +151,14 @@ public sealed class EtcdCluster : IAsyncDisposable
             }
 
             if (m.Process is null || m.Process.HasExited)
-                throw new InvalidOperationException($"etcd member {m.Name} exited: {m.Process?.Stderr}");
+                throw new InvalidOperationException($"etcd member {m.Name} exited: {Tail(m.Process?.Stderr ?? "")}");
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"etcd member {m.Name} not healthy within {within}: {m.Process.Stderr[^Math.Min(2000, m.Process.Stderr.Length)..]}");
+                throw new TimeoutException($"etcd member {m.Name} not healthy within {within}: {Tail(m.Process.Stderr)}");
             await Task.Delay(50);
         }
     }
+
+    private static string Tail(string log) => log[^Math.Min(1500, log.Length)..];
 
     private HttpClient HealthClient()
     {
@@ -144,11 +172,31 @@ public sealed class EtcdCluster : IAsyncDisposable
         return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(2) };
     }
 
+    /// <summary>Below the kernel's ephemeral range (32768 and up), so no outgoing connection takes it before etcd binds it.</summary>
+    private static int _lastPort = 20_000 + Random.Shared.Next(0, 6_000);
+
     private static int FreePort()
     {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+        while (true)
+        {
+            var port = Interlocked.Increment(ref _lastPort);
+            if (port >= 32_000)
+            {
+                Interlocked.CompareExchange(ref _lastPort, 20_000, port);
+                continue;
+            }
+
+            try
+            {
+                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                return port;
+            }
+            catch (SocketException)
+            {
+                // taken: try the next one
+            }
+        }
     }
 
     public ValueTask DisposeAsync()
