@@ -61,19 +61,12 @@ public sealed class ClusterNodeTests(ITestOutputHelper output) : IAsyncLifetime
 
     private static List<string> Names(JsonNode cluster) => cluster["members"]!.AsArray().Select(m => m!["name"]!.GetValue<string>()).ToList();
 
-    private static async Task<JsonNode> Until(VirtNodeProcess via, Func<JsonNode, bool> condition, string what, double seconds)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (true)
-        {
-            var cluster = await via.Get("/v1/cluster");
-            if (condition(cluster))
-                return cluster;
-            if (DateTime.UtcNow > deadline)
-                throw new Xunit.Sdk.XunitException($"timed out waiting until {what}: {cluster}");
-            await Task.Delay(20);
-        }
-    }
+    private static Task<JsonNode> Until(VirtNodeProcess via, Func<JsonNode, bool> condition, string what, double seconds) =>
+        Eventually.Until(() => via.Get("/v1/cluster"), condition, what, seconds);
+
+    /// <summary>Until the node's health document says why it is not joined, in words containing <paramref name="reason"/>.</summary>
+    private static Task<JsonNode> UntilClusterError(VirtNodeProcess node, string reason) =>
+        Eventually.Until(() => Health(node), h => h["clusterError"]?.GetValue<string>().Contains(reason) == true, $"the health says '{reason}'");
 
     [Fact]
     public async Task Two_nodes_list_each_other_one_holds_the_balancer_and_after_a_kill_the_other_takes_it_and_the_dead_member_is_gone()
@@ -143,14 +136,7 @@ public sealed class ClusterNodeTests(ITestOutputHelper output) : IAsyncLifetime
         var second = Node("twin");
         await second.Start(waitForHealthy: false);
 
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        JsonNode health;
-        while ((health = await Health(second))["clusterError"] is not { } error || !error.GetValue<string>().Contains("another member"))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"the second twin never reported why it cannot join: {health}");
-            await Task.Delay(20);
-        }
-
+        var health = await UntilClusterError(second, "another member");
         Assert.Equal("joining", health["cluster"]!.GetValue<string>());
         Assert.Contains("another member named 'twin'", health["clusterError"]!.GetValue<string>());
         var members = (await first.Get("/v1/cluster"))["members"]!.AsArray();
@@ -167,14 +153,7 @@ public sealed class ClusterNodeTests(ITestOutputHelper output) : IAsyncLifetime
         var node = Node("early");
         await node.Start(waitForHealthy: false);
 
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        JsonNode health;
-        while ((health = await Health(node))["clusterError"] is not { } error || !error.GetValue<string>().Contains("cannot connect"))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"no clear cluster error: {health}");
-            await Task.Delay(20);
-        }
-
+        var health = await UntilClusterError(node, "cannot connect");
         Assert.Equal("degraded", health["status"]!.GetValue<string>());
         Assert.True(health["libvirt"]!.GetValue<bool>()); // the node itself works
         var (exit, _, stderr) = await VirtCli.Against(node.Address, "cluster", "show");

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Virt.Actors.Cluster.Coordination;
+using Virt.Tests.Support;
 
 namespace Virt.Tests.Cluster;
 
@@ -46,17 +47,6 @@ public abstract class CoordinationConformance : IAsyncLifetime
     private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
 
     private static string S(byte[] b) => Encoding.UTF8.GetString(b);
-
-    protected static async Task Eventually(Func<Task<bool>> condition, string what, double seconds = 15)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new Xunit.Sdk.XunitException($"timed out waiting until {what}");
-            await Task.Delay(20);
-        }
-    }
 
     [Fact]
     public async Task Put_get_list_and_delete_with_increasing_revisions()
@@ -104,7 +94,7 @@ public abstract class CoordinationConformance : IAsyncLifetime
         var lease = await Store.GrantLeaseAsync(TimeSpan.FromSeconds(2));
         await Store.PutAsync(Root + "ephemeral", B("x"), lease);
         Assert.Equal(lease, (await Store.GetAsync(Root + "ephemeral"))!.Lease);
-        await Eventually(async () => await Store.GetAsync(Root + "ephemeral") is null, "the key expires with its lease");
+        await Eventually.Until(async () => await Store.GetAsync(Root + "ephemeral") is null, "the key expires with its lease");
         Assert.Null(await Store.TimeToLiveAsync(lease));
         Assert.Equal(TimeSpan.Zero, await Store.KeepAliveAsync(lease));
     }
@@ -195,12 +185,12 @@ public abstract class CoordinationConformance : IAsyncLifetime
         var b = Track(await ClusterMembership.JoinAsync(storeB, Member("node-b", leaseB.Id), NullLogger.Instance));
         var changesOfA = a.Subscribe();
 
-        await Eventually(() => Task.FromResult(a.Members.ContainsKey("node-b") && b.Members.ContainsKey("node-a")), "both see both");
+        await Eventually.Until(() => Task.FromResult(a.Members.ContainsKey("node-b") && b.Members.ContainsKey("node-a")), "both see both");
         Assert.Equal("10.0.0.2:9110", a.Members["node-b"].Address);
         Assert.Equal(["hypervisor"], a.Members["node-b"].Roles);
 
         await leaseB.DisposeAsync(); // node-b stops renewing: it is gone after the TTL
-        await Eventually(() => Task.FromResult(!a.Members.ContainsKey("node-b")), "node-a sees node-b leave", 20);
+        await Eventually.Until(() => Task.FromResult(!a.Members.ContainsKey("node-b")), "node-a sees node-b leave", 20);
         var changes = new List<MemberChange>();
         while (changesOfA.TryRead(out var change))
             changes.Add(change);
@@ -217,10 +207,10 @@ public abstract class CoordinationConformance : IAsyncLifetime
         var lease = Track(await NodeLease.AcquireAsync(Store, Fast, TimeProvider.System, NullLogger.Instance));
         var self = Track(await ClusterMembership.JoinAsync(Store, Member("node-a", lease.Id), NullLogger.Instance));
         var observer = Track(await ClusterMembership.ObserveAsync(await Open(), NullLogger.Instance));
-        await Eventually(() => Task.FromResult(observer.Members.ContainsKey("node-a")), "the observer sees node-a");
+        await Eventually.Until(() => Task.FromResult(observer.Members.ContainsKey("node-a")), "the observer sees node-a");
         await self.LeaveAsync();
         await lease.ReleaseAsync();
-        await Eventually(() => Task.FromResult(!observer.Members.ContainsKey("node-a")), "the observer sees node-a leave", 5);
+        await Eventually.Until(() => Task.FromResult(!observer.Members.ContainsKey("node-a")), "the observer sees node-a leave", 5);
     }
 
     [Fact]
@@ -253,19 +243,19 @@ public abstract class CoordinationConformance : IAsyncLifetime
 
         foreach (var c in candidates)
             c.Election.Start();
-        await Eventually(() => Task.FromResult(candidates.Count(c => c.Election.IsLeader) == 1), "one holder");
+        await Eventually.Until(() => Task.FromResult(candidates.Count(c => c.Election.IsLeader) == 1), "one holder");
         var first = candidates.Single(c => c.Election.IsLeader);
         Assert.Equal(first.Election.Holder, await SingletonElection.HolderOfAsync(Store, name));
-        await Eventually(() => Task.FromResult(candidates.All(c => c.Election.Holder == first.Election.Holder)), "everyone sees the holder");
+        await Eventually.Until(() => Task.FromResult(candidates.All(c => c.Election.Holder == first.Election.Holder)), "everyone sees the holder");
 
         await first.Election.ResignAsync(); // graceful: the next takes over at once
-        await Eventually(() => Task.FromResult(candidates.Count(c => c.Election.IsLeader) == 1), "a second holder after resign", 5);
+        await Eventually.Until(() => Task.FromResult(candidates.Count(c => c.Election.IsLeader) == 1), "a second holder after resign", 5);
         var second = candidates.Single(c => c.Election.IsLeader);
         Assert.NotSame(first.Election, second.Election);
 
         await second.Lease.DisposeAsync(); // the holder stops renewing: it loses locally, the key expires, another wins
-        await Eventually(() => Task.FromResult(!second.Election.IsLeader), "the silent holder steps down");
-        await Eventually(() => Task.FromResult(candidates.Count(c => c.Election.IsLeader) == 1), "a third holder after the lease ended", 20);
+        await Eventually.Until(() => Task.FromResult(!second.Election.IsLeader), "the silent holder steps down");
+        await Eventually.Until(() => Task.FromResult(candidates.Count(c => c.Election.IsLeader) == 1), "a third holder after the lease ended", 20);
 
         watching.Cancel();
         await monitor;

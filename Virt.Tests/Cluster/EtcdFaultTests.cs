@@ -31,17 +31,6 @@ public sealed class EtcdFaultTests(ITestOutputHelper output) : IAsyncLifetime
         return client;
     }
 
-    private static async Task Eventually(Func<Task<bool>> condition, string what, double seconds = 20)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new Xunit.Sdk.XunitException($"timed out waiting until {what}");
-            await Task.Delay(20);
-        }
-    }
-
     [Fact]
     public async Task A_watch_continues_across_the_restart_of_the_member_it_was_on_without_losing_or_repeating_events()
     {
@@ -74,20 +63,20 @@ public sealed class EtcdFaultTests(ITestOutputHelper output) : IAsyncLifetime
 
         for (var i = 1; i <= 5; i++)
             await Create(writer, i);
-        await Eventually(() => hasSeen(5), "the first five events arrive");
+        await Eventually.Until(() => hasSeen(5), "the first five events arrive");
         Assert.Equal(new Uri(_etcd.Endpoint(0)), watcher.Client.CurrentEndpoint);
 
         _etcd.Kill(0);
         for (var i = 6; i <= 10; i++)
             await Create(writer, i);
-        await Eventually(() => hasSeen(10), "events after the kill arrive through another member");
+        await Eventually.Until(() => hasSeen(10), "events after the kill arrive through another member");
         Assert.NotEqual(new Uri(_etcd.Endpoint(0)), watcher.Client.CurrentEndpoint);
-        await Eventually(async () => await Retried(() => watcher.PutAsync("/other", [1])), "plain calls fail over too");
+        await Eventually.Until(async () => await Retried(() => watcher.PutAsync("/other", [1])), "plain calls fail over too");
 
         await _etcd.RestartAsync(0);
         for (var i = 11; i <= 15; i++)
             await Create(writer, i);
-        await Eventually(() => hasSeen(15), "events after the restart arrive");
+        await Eventually.Until(() => hasSeen(15), "events after the restart arrive");
 
         stop.Cancel();
         await watching;
@@ -102,7 +91,7 @@ public sealed class EtcdFaultTests(ITestOutputHelper output) : IAsyncLifetime
     private static async Task Create(EtcdCoordination writer, int i)
     {
         var value = Encoding.UTF8.GetBytes($"{i}");
-        await Eventually(async () => await Retried(async () =>
+        await Eventually.Until(async () => await Retried(async () =>
         {
             var created = await writer.CompareAndSwapAsync($"/w/k{i}", 0, value);
             Assert.True(created.Succeeded || created.Current!.Value.SequenceEqual(value), $"/w/k{i} holds something else");
@@ -137,7 +126,7 @@ public sealed class EtcdFaultTests(ITestOutputHelper output) : IAsyncLifetime
         var refusedKeys = new List<string>();
         EtcdNotLeaderException? refused = null;
         var attempt = 0;
-        await Eventually(async () =>
+        await Eventually.Until(async () =>
         {
             var key = $"/q/during-{++attempt}";
             var watch = Stopwatch.StartNew();
@@ -170,7 +159,7 @@ public sealed class EtcdFaultTests(ITestOutputHelper output) : IAsyncLifetime
 
         _etcd.Resume(1);
         _etcd.Resume(2);
-        await Eventually(async () =>
+        await Eventually.Until(async () =>
         {
             try
             {
@@ -197,7 +186,7 @@ public sealed class EtcdFaultTests(ITestOutputHelper output) : IAsyncLifetime
         _opened.Add(lease);
         await node.PutAsync(CoordinationKeys.Member("cut-off"), [1], lease.Id);
         var granted = lease.Deadline;
-        await Eventually(() => Task.FromResult(lease.Deadline > granted), "a keepalive is acknowledged");
+        await Eventually.Until(() => Task.FromResult(lease.Deadline > granted), "a keepalive is acknowledged");
 
         _etcd.Pause(0); // the node's only member hangs: the node is cut off from the majority
         var reason = await lease.WhenLost.WaitAsync(TimeSpan.FromSeconds(30));
@@ -205,7 +194,7 @@ public sealed class EtcdFaultTests(ITestOutputHelper output) : IAsyncLifetime
 
         // The majority's first answer after the loss still has the key (answers during its election are refusals).
         KvEntry? atLoss = null;
-        await Eventually(async () =>
+        await Eventually.Until(async () =>
         {
             try
             {
@@ -220,7 +209,7 @@ public sealed class EtcdFaultTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.NotNull(atLoss);
         Assert.Contains("no keepalive acknowledged", reason);
 
-        await Eventually(async () => await majority.GetAsync(CoordinationKeys.Member("cut-off")) is null, "the majority expires the key", 30);
+        await Eventually.Until(async () => await majority.GetAsync(CoordinationKeys.Member("cut-off")) is null, "the majority expires the key", 30);
         output.WriteLine($"lease lost locally {Stopwatch.GetElapsedTime(lostAt).TotalMilliseconds:0} ms before the key was seen gone on the majority side");
     }
 

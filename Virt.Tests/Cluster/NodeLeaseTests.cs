@@ -22,17 +22,6 @@ public sealed class NodeLeaseTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _store.DisposeAsync();
 
-    private static async Task Until(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new Xunit.Sdk.XunitException($"timed out waiting until {what}");
-            await Task.Delay(5);
-        }
-    }
-
     [Fact]
     public async Task Lease_lost_fires_at_the_last_acknowledged_send_plus_ttl_minus_margin_and_not_a_tick_earlier()
     {
@@ -41,11 +30,11 @@ public sealed class NodeLeaseTests : IAsyncLifetime
         Assert.Equal(t0 + TimeSpan.FromSeconds(3), lease.Deadline);
 
         _time.Advance(TimeSpan.FromSeconds(1)); // keepalive sent at t0+1s, acknowledged
-        await Until(() => lease.Deadline == t0 + TimeSpan.FromSeconds(4), "the acknowledged keepalive moves the deadline");
+        await Eventually.Until(() => lease.Deadline == t0 + TimeSpan.FromSeconds(4), "the acknowledged keepalive moves the deadline");
 
         _link.Partitioned = true; // from now on keepalives get no answer
         _time.Advance(TimeSpan.FromSeconds(1));
-        await Until(() => _link.KeepalivesLost == 1, "the next keepalive is on its way (and hangs)");
+        await Eventually.Until(() => _link.KeepalivesLost == 1, "the next keepalive is on its way (and hangs)");
 
         _time.Advance(TimeSpan.FromSeconds(2) - TimeSpan.FromTicks(1));
         Assert.False(lease.IsLost);
@@ -68,7 +57,7 @@ public sealed class NodeLeaseTests : IAsyncLifetime
         {
             _time.Advance(TimeSpan.FromSeconds(1));
             var expected = t0 + TimeSpan.FromSeconds(i + 3);
-            await Until(() => lease.Deadline == expected, $"keepalive {i} is acknowledged");
+            await Eventually.Until(() => lease.Deadline == expected, $"keepalive {i} is acknowledged");
         }
 
         Assert.False(lease.IsLost);
@@ -95,7 +84,7 @@ public sealed class NodeLeaseTests : IAsyncLifetime
     }
 
     /// <summary>The store as seen over a link the test can cut: keepalives then never get an answer.</summary>
-    private sealed class Partitionable(ICoordination inner) : ICoordination
+    private sealed class Partitionable(ICoordination inner) : DelegatingCoordination(inner)
     {
         private int _keepalives;
 
@@ -104,7 +93,7 @@ public sealed class NodeLeaseTests : IAsyncLifetime
         /// <summary>Keepalives sent while partitioned.</summary>
         public int KeepalivesLost => Volatile.Read(ref _keepalives);
 
-        public async Task<TimeSpan> KeepAliveAsync(long lease, CancellationToken c = default)
+        public override async Task<TimeSpan> KeepAliveAsync(long lease, CancellationToken c = default)
         {
             if (Partitioned)
             {
@@ -112,31 +101,7 @@ public sealed class NodeLeaseTests : IAsyncLifetime
                 await Task.Delay(Timeout.Infinite, c);
             }
 
-            return await inner.KeepAliveAsync(lease, c);
+            return await base.KeepAliveAsync(lease, c);
         }
-
-        public Task<KvEntry?> GetAsync(string key, CancellationToken c = default) => inner.GetAsync(key, c);
-
-        public Task<KvList> ListAsync(string prefix, CancellationToken c = default) => inner.ListAsync(prefix, c);
-
-        public Task<long> PutAsync(string key, byte[] value, long lease = 0, CancellationToken c = default) => inner.PutAsync(key, value, lease, c);
-
-        public Task<long> DeleteAsync(string key, CancellationToken c = default) => inner.DeleteAsync(key, c);
-
-        public Task<CasResult> CompareAndSwapAsync(string key, long expected, byte[] value, long lease = 0, CancellationToken c = default) => inner.CompareAndSwapAsync(key, expected, value, lease, c);
-
-        public Task<CasResult> CompareAndDeleteAsync(string key, long expected, CancellationToken c = default) => inner.CompareAndDeleteAsync(key, expected, c);
-
-        public Task<long> GrantLeaseAsync(TimeSpan ttl, CancellationToken c = default) => inner.GrantLeaseAsync(ttl, c);
-
-        public Task<TimeSpan?> TimeToLiveAsync(long lease, CancellationToken c = default) => inner.TimeToLiveAsync(lease, c);
-
-        public Task RevokeLeaseAsync(long lease, CancellationToken c = default) => inner.RevokeLeaseAsync(lease, c);
-
-        public IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long from, CancellationToken c = default) => inner.WatchAsync(prefix, from, c);
-
-        public Task CompactAsync(long revision, CancellationToken c = default) => inner.CompactAsync(revision, c);
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

@@ -92,16 +92,7 @@ public sealed class PersistentActorTests : IAsyncLifetime
     private IActorRef Start(string id, Probe probe, int snapshotEvery = 0, string? name = null) =>
         _system.ActorOf(Props.Create(() => new Counter(id, _journal, _snapshots, probe, snapshotEvery)), name);
 
-    private static async Task WaitUntil(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new Xunit.Sdk.XunitException($"timed out waiting until {what}");
-            await Task.Yield();
-        }
-    }
+    private static Task WaitUntil(Func<bool> condition, string what) => Eventually.Until(condition, what, 10);
 
     [Fact]
     public async Task State_is_recovered_from_the_journal_and_side_effects_are_not_replayed()

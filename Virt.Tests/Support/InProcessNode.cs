@@ -95,19 +95,8 @@ public sealed class InProcessNode : IAsyncDisposable
         WaitFor(vm, view => states.Contains(view["state"]!.GetValue<string>()), string.Join("/", states));
 
     /// <summary>Polls the VM's view until <paramref name="condition"/> holds.</summary>
-    public async Task<JsonNode> WaitFor(string vm, Func<JsonNode, bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            var view = await Get($"/v1/vms/{vm}");
-            if (condition(view))
-                return view;
-            if (DateTime.UtcNow > deadline)
-                throw new Xunit.Sdk.XunitException($"{vm} never became {what}: {view}");
-            await Task.Delay(10);
-        }
-    }
+    public Task<JsonNode> WaitFor(string vm, Func<JsonNode, bool> condition, string what) =>
+        Eventually.Until(() => Get($"/v1/vms/{vm}"), condition, $"{vm} is {what}");
 
     public async ValueTask DisposeAsync() => await Stop();
 }

@@ -61,19 +61,7 @@ public sealed class StaleLifecycleEventTests : IAsyncLifetime
         return request;
     }
 
-    private async Task<VmView> WaitFor(VmPhase phase)
-    {
-        var deadline = DateTime.UtcNow + Wait;
-        while (true)
-        {
-            var view = await View();
-            if (view.State == phase)
-                return view;
-            if (DateTime.UtcNow > deadline)
-                throw new Xunit.Sdk.XunitException($"web-1 is {view.State}, not {phase}");
-            await Task.Delay(5);
-        }
-    }
+    private Task<VmView> WaitFor(VmPhase phase) => Eventually.Until(View, v => v.State == phase, $"web-1 is {phase}", Wait.TotalSeconds);
 
     [Fact]
     public async Task A_restarts_own_shutdown_event_arriving_after_the_new_start_is_not_a_crash()

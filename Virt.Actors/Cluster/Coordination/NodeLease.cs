@@ -57,8 +57,6 @@ public sealed class NodeLease : IAsyncDisposable
 
     public long Id { get; }
 
-    public TimeSpan Ttl => _settings.Ttl;
-
     /// <summary>When this node stops trusting its lease unless a keepalive is acknowledged first.</summary>
     public DateTimeOffset Deadline
     {

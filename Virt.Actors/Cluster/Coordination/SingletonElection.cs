@@ -40,9 +40,6 @@ public sealed class SingletonElection : IAsyncDisposable
     /// <summary>True only while this candidate holds the key and its lease is valid by the local clock.</summary>
     public bool IsLeader => _leader && _lease.IsValid;
 
-    /// <summary>Raised with the new holder (null: none) whenever it changes.</summary>
-    public event Action<string?>? HolderChanged;
-
     public void Start() => _loop ??= Task.Run(Campaign);
 
     /// <summary>The holder of a singleton, for observers.</summary>
@@ -52,14 +49,12 @@ public sealed class SingletonElection : IAsyncDisposable
     private async Task Campaign()
     {
         var token = _stop.Token;
-        using var lost = token.Register(() => { });
-        _ = _lease.WhenLost.ContinueWith(_ => Step(down: true), TaskScheduler.Default);
+        _ = _lease.WhenLost.ContinueWith(_ => StepDown(), TaskScheduler.Default);
         while (!token.IsCancellationRequested && !_lease.IsLost)
         {
             try
             {
                 var attempt = await _store.CompareAndSwapAsync(_key, 0, Encoding.UTF8.GetBytes(_candidate), _lease.Id, token).ConfigureAwait(false);
-                long from;
 
                 // Ours already, under our lease: an earlier attempt was applied though its answer was lost.
                 var ours = attempt.Current is { } mine && mine.Lease == _lease.Id && Encoding.UTF8.GetString(mine.Value) == _candidate;
@@ -67,28 +62,26 @@ public sealed class SingletonElection : IAsyncDisposable
                 {
                     _heldRevision = attempt.Current!.ModRevision;
                     _leader = true;
-                    Observe(_candidate);
+                    _holder = _candidate;
                     _log.LogInformation("{Candidate} now holds singleton {Name}", _candidate, Name);
-                    from = attempt.Revision + 1;
                 }
                 else
                 {
-                    Observe(attempt.Current is { } c ? Encoding.UTF8.GetString(c.Value) : null);
-                    from = attempt.Revision + 1;
+                    _holder = attempt.Current is { } c ? Encoding.UTF8.GetString(c.Value) : null;
                 }
 
                 // Wait for the key to go (holder resigned, or its lease ended), then race again.
-                await foreach (var e in _store.WatchAsync(_key, from, token).ConfigureAwait(false))
+                await foreach (var e in _store.WatchAsync(_key, attempt.Revision + 1, token).ConfigureAwait(false))
                 {
                     if (e.Entry.Key != _key)
                         continue;
                     if (e.Kind == WatchEventKind.Delete)
                     {
-                        Step(down: true);
+                        StepDown();
                         break;
                     }
 
-                    Observe(Encoding.UTF8.GetString(e.Entry.Value));
+                    _holder = Encoding.UTF8.GetString(e.Entry.Value);
                 }
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -102,27 +95,18 @@ public sealed class SingletonElection : IAsyncDisposable
             }
         }
 
-        Step(down: true);
+        StepDown();
     }
 
-    private void Step(bool down)
+    private void StepDown()
     {
-        if (down && _leader)
+        if (_leader)
         {
             _leader = false;
             _log.LogWarning("{Candidate} no longer holds singleton {Name}", _candidate, Name);
         }
 
-        if (down)
-            Observe(null);
-    }
-
-    private void Observe(string? holder)
-    {
-        if (_holder == holder)
-            return;
-        _holder = holder;
-        HolderChanged?.Invoke(holder);
+        _holder = null;
     }
 
     /// <summary>Gives the singleton up (if held) so another candidate takes it at once.</summary>

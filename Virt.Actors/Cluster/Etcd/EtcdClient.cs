@@ -9,7 +9,7 @@ using Virt.Actors.Cluster.Etcd.Rpc;
 namespace Virt.Actors.Cluster.Etcd;
 
 /// <summary>
-/// The part of etcd's v3 API Virt uses (KV, Lease, Watch, Maintenance.Status), as typed calls. Reads are
+/// The part of etcd's v3 API Virt uses (KV, Lease, Watch), as typed calls. Reads are
 /// linearizable. Watches survive the loss of a member: they resume on another one from the revision after the last
 /// event delivered, so no event is lost or repeated, and they end with <see cref="CompactedException"/> when that
 /// history is gone.
@@ -65,14 +65,6 @@ internal sealed class EtcdClient : IDisposable
 
     public Task<LeaseTimeToLiveResponse> LeaseTimeToLiveAsync(LeaseTimeToLiveRequest request, CancellationToken cancellationToken = default) =>
         _transport.CallAsync(Lease + "LeaseTimeToLive", request, LeaseTimeToLiveResponse.Parser, idempotent: true, cancellationToken);
-
-    /// <summary>Status of the member at <paramref name="endpoint"/> (not of whichever member answers).</summary>
-    public async Task<StatusResponse> StatusAsync(Uri endpoint, CancellationToken cancellationToken = default)
-    {
-        await foreach (var status in _transport.StreamAsync(endpoint, "/etcdserverpb.Maintenance/Status", new StatusRequest(), StatusResponse.Parser, cancellationToken).ConfigureAwait(false))
-            return status;
-        throw new EtcdUnavailableException($"etcd {endpoint.Authority} Status: answered without a message", sent: true);
-    }
 
     /// <summary>
     /// Events on keys in [<paramref name="key"/>, <paramref name="rangeEnd"/>) from <paramref name="fromRevision"/> on,

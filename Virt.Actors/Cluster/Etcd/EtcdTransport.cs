@@ -35,8 +35,6 @@ internal sealed class EtcdTransport : IDisposable
     /// <summary>The member calls go to now.</summary>
     public Uri Current => _endpoints[Volatile.Read(ref _current)];
 
-    public TimeSpan CallTimeout => _options.CallTimeout;
-
     /// <summary>Moves on from <paramref name="endpoint"/> if it is still the current member (another call may have moved already).</summary>
     public void Failed(Uri endpoint)
     {
