@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Virt.Shell.Output;
 
@@ -18,7 +17,7 @@ internal static class ClusterCommands
             var cluster = await client.Get("/v1/cluster");
             if (parse.GetValue(json))
             {
-                Console.WriteLine(cluster.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                JsonOutput.Print(cluster);
                 return 0;
             }
 

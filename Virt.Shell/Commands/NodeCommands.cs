@@ -1,6 +1,6 @@
 using System.CommandLine;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using Virt.Shell.Output;
 
 namespace Virt.Shell.Commands;
 
@@ -16,7 +16,7 @@ internal static class NodeCommands
             var node = await client.Get("/v1/node");
             if (parse.GetValue(json))
             {
-                Console.WriteLine(node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                JsonOutput.Print(node);
                 return 0;
             }
 

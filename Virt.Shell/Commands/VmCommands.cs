@@ -8,8 +8,6 @@ namespace Virt.Shell.Commands;
 /// <summary><c>virt vm ...</c>: create, list, show, start, stop, restart, delete, clear-failures.</summary>
 internal static class VmCommands
 {
-    private static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     public static Command Build(Option<string> api)
     {
         var vm = new Command("vm", "Manage virtual machines.");
@@ -76,7 +74,7 @@ internal static class VmCommands
             }
 
             var created = await client.Post("/v1/vms", body);
-            Console.WriteLine(parse.GetValue(json) ? created.ToJsonString(Pretty) : $"{created["name"]}: defined ({created["vcpus"]} vCPU, {created["memoryMib"]} MiB); start it with 'virt vm start {created["name"]}'");
+            Console.WriteLine(parse.GetValue(json) ? created.ToJsonString(JsonOutput.Pretty) : $"{created["name"]}: defined ({created["vcpus"]} vCPU, {created["memoryMib"]} MiB); start it with 'virt vm start {created["name"]}'");
             return 0;
         }));
         return command;
@@ -91,7 +89,7 @@ internal static class VmCommands
             var vms = (JsonArray)await client.Get("/v1/vms");
             if (parse.GetValue(json))
             {
-                Console.WriteLine(vms.ToJsonString(Pretty));
+                JsonOutput.Print(vms);
                 return 0;
             }
 
@@ -120,7 +118,7 @@ internal static class VmCommands
             var vm = await client.Get($"/v1/vms/{Uri.EscapeDataString(parse.GetValue(name)!)}");
             if (parse.GetValue(json))
             {
-                Console.WriteLine(vm.ToJsonString(Pretty));
+                JsonOutput.Print(vm);
                 return 0;
             }
 
@@ -195,7 +193,7 @@ internal static class VmCommands
             }
 
             if (parse.GetValue(json))
-                Console.WriteLine(vm.ToJsonString(Pretty));
+                JsonOutput.Print(vm);
             else
                 Console.WriteLine($"{vm["name"]}: {vm["state"]}{(vm["lastError"] is { } e ? $" (last error: {e})" : "")}");
             return vm["state"]!.GetValue<string>() == "failed" && waitFor is not null && parse.GetValue(wait) ? 1 : 0;
