@@ -16,7 +16,7 @@ internal sealed class NodeActor : Actor
     private readonly LibvirtOptions _options;
     private readonly string _nodeName;
     private readonly LibvirtWorker _worker = new();
-    private readonly List<IActorRef> _subscribers = [];
+    private readonly List<Subscribe> _subscribers = [];
     private bool _connected;
     private string? _error = "not connected yet";
     private DateTimeOffset _since;
@@ -42,7 +42,8 @@ internal sealed class NodeActor : Actor
 
     public static Props Props(LibvirtOptions options, string nodeName) => Actors.Runtime.Props.Create(() => new NodeActor(options, nodeName));
 
-    public sealed record Subscribe(IActorRef Subscriber);
+    /// <summary>Tells <paramref name="Subscriber"/> when libvirt comes and goes, and, with <paramref name="DomainEvents"/>, every domain's lifecycle changes.</summary>
+    public sealed record Subscribe(IActorRef Subscriber, bool DomainEvents = true);
 
     private sealed record Connect;
 
@@ -67,7 +68,7 @@ internal sealed class NodeActor : Actor
         switch (message)
         {
             case Subscribe subscribe:
-                _subscribers.Add(subscribe.Subscriber);
+                _subscribers.Add(subscribe);
                 subscribe.Subscriber.Tell(Availability());
                 break;
             case Connect:
@@ -177,7 +178,7 @@ internal sealed class NodeActor : Actor
     {
         var availability = Availability();
         foreach (var subscriber in _subscribers)
-            subscriber.Tell(availability);
+            subscriber.Subscriber.Tell(availability);
     }
 
     private NodeAvailability Availability() =>
@@ -274,8 +275,8 @@ internal sealed class NodeActor : Actor
         };
         if (change is null)
             return;
-        foreach (var subscriber in _subscribers)
-            subscriber.Tell(change);
+        foreach (var subscriber in _subscribers.Where(s => s.DomainEvents))
+            subscriber.Subscriber.Tell(change);
     }
 
     private static string Reason(DomainLifecycleEvent e) => e.Type == DomainEventType.Crashed

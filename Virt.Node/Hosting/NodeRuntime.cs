@@ -79,7 +79,7 @@ internal sealed class NodeRuntime(
         Agent.Tell(new NodeActor.Subscribe(Directory));
         var roles = node.Value.Node.Roles is { Count: > 0 } r ? r : ["hypervisor"];
         ClusterMember = System.ActorOf(ClusterMemberActor.Props(Coordination, cluster.Value, NodeName, roles), "cluster");
-        Agent.Tell(new NodeActor.Subscribe(ClusterMember));
+        Agent.Tell(new NodeActor.Subscribe(ClusterMember, DomainEvents: false)); // for the host's capacity
         lifetime.ApplicationStarted.Register(() => ClusterMember.Tell(new ClusterProtocol.JoinAt(AdvertisedAddress())));
         loggers.CreateLogger("virt-node").LogInformation("virt-node {Node}: journal {Path}, libvirt {Uri}, API on {Listen}, cluster {Cluster}",
             NodeName, options.Path, libvirt.Value.ResolvedUri, api.Value.Listen,

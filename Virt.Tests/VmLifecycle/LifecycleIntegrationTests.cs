@@ -105,6 +105,9 @@ public sealed class LifecycleIntegrationTests : IAsyncLifetime
         await _node.Post("/v1/vms/flaky/clear-failures", expect: 202);
         var again = await _node.WaitForState("flaky", "running");
         Assert.Empty(again["failureReasons"]!.AsArray());
+
+        // Every lifecycle event went to someone who wanted it (the cluster member only asks for capacity).
+        Assert.Equal(0, _node.Runtime.System.DeadLetters.UnhandledCount);
     }
 
     private Task<JsonNode> WaitForRestarts(string vm, int restarts) =>
