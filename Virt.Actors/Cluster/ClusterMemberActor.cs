@@ -20,7 +20,7 @@ internal sealed class ClusterMemberActor(ICoordination store, ClusterOptions opt
     private Dictionary<string, double> _capacity = [];
     private string? _address;
     private Joined? _joined;
-    private string _state = "joining";
+    private MemberState _state = MemberState.Joining;
     private string? _error = "waiting for the API to listen";
     private int _attempts;
     private bool _leaving;
@@ -54,7 +54,7 @@ internal sealed class ClusterMemberActor(ICoordination store, ClusterOptions opt
             case ClusterProtocol.JoinAt:
                 break;
             case Join when _joined is null && !_leaving:
-                _state = _state == "lease-lost" ? _state : "joining";
+                _state = _state == MemberState.LeaseLost ? _state : MemberState.Joining;
                 JoinAsync(new Dictionary<string, double>(_capacity)).PipeTo(Self, failure: ex => new JoinFailed(ex));
                 break;
             case Join:
@@ -64,7 +64,7 @@ internal sealed class ClusterMemberActor(ICoordination store, ClusterOptions opt
                 break;
             case Joined joined:
                 _joined = joined;
-                _state = "joined";
+                _state = MemberState.Joined;
                 _error = null;
                 _attempts = 0;
                 Log.LogInformation("{Node} joined the cluster as incarnation {Incarnation} (lease {Lease:x}, TTL {Ttl})",
@@ -83,7 +83,7 @@ internal sealed class ClusterMemberActor(ICoordination store, ClusterOptions opt
                 Log.LogCritical("{Node} lost its lease ({Reason}); it holds nothing now and joins again as a new incarnation", name, lost.Reason);
                 _ = Quit(_joined, graceful: false);
                 _joined = null;
-                _state = "lease-lost";
+                _state = MemberState.LeaseLost;
                 _error = lost.Reason;
                 Context.Timers.StartSingleTimer("join", new Join(), options.KeepaliveInterval);
                 break;
@@ -111,7 +111,7 @@ internal sealed class ClusterMemberActor(ICoordination store, ClusterOptions opt
                 break;
             case ClusterProtocol.Leave:
                 _leaving = true;
-                _state = "left";
+                _state = MemberState.Left;
                 Context.Timers.Cancel("join");
                 var replyTo = Sender;
                 Quit(_joined, graceful: true).PipeTo(replyTo, success: () => new ClusterProtocol.Left(), failure: _ => new ClusterProtocol.Left());

@@ -12,6 +12,10 @@ internal static class ApiJson
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
+    /// <summary>An enum value as the API writes it (<c>lease-lost</c>), for messages.</summary>
+    public static string Name<T>(T value)
+        where T : struct, Enum => JsonNamingPolicy.KebabCaseLower.ConvertName(value.ToString());
+
     /// <summary>Durations as HOCON-style text ("30s") so they read back through the same parser.</summary>
     private sealed class DurationConverter : JsonConverter<TimeSpan>
     {

@@ -25,8 +25,8 @@ internal static class ClusterEndpoints
             var members = listed.Entries.Select(e => ClusterMembership.Read(e, log)).OfType<MemberInfo>().OrderBy(m => m.Name, StringComparer.Ordinal).ToList();
             var ttls = await Task.WhenAll(members.Select(m => store.TimeToLiveAsync(m.Lease, cancellationToken)));
             var singletons = (await store.ListAsync(CoordinationKeys.Singletons, cancellationToken)).Entries
-                .ToDictionary(e => e.Key[CoordinationKeys.Singletons.Length..], e => System.Text.Encoding.UTF8.GetString(e.Value), StringComparer.Ordinal);
-            singletons.TryAdd(ClusterMemberActor.Balancer, null!);
+                .ToDictionary(e => e.Key[CoordinationKeys.Singletons.Length..], e => (string?)System.Text.Encoding.UTF8.GetString(e.Value), StringComparer.Ordinal);
+            singletons.TryAdd(ClusterMemberActor.Balancer, null); // nobody holds it: an election is under way
             return Results.Json(new
             {
                 Mode = rt.Cluster.UsesEtcd ? "etcd" : "in-process",
@@ -48,7 +48,7 @@ internal static class ClusterEndpoints
         catch (CoordinationUnavailableException ex)
         {
             return Results.Problem(statusCode: 503, title: "coordination store unavailable",
-                detail: $"{ex.Message}; this node is {standing.State}. Check that etcd is up (virt.cluster.etcd.endpoints) and has a quorum");
+                detail: $"{ex.Message}; this node is {ApiJson.Name(standing.State)}. Check that etcd is up (virt.cluster.etcd.endpoints) and has a quorum");
         }
     }
 }

@@ -51,7 +51,7 @@ internal static class NodeEndpoints
         var health = await rt.Agent.Ask<Health>(new GetHealth(), rt.Timeout);
         var directory = await rt.Directory.Ask<VmProtocol.Status>(new VmProtocol.GetStatus(), rt.Timeout);
         var cluster = await rt.ClusterMember.Ask<ClusterProtocol.Standing>(new ClusterProtocol.GetStanding(), rt.Timeout);
-        var joined = cluster.State == "joined";
+        var joined = cluster.State == MemberState.Joined;
         var ok = health.Healthy && directory.Ready && joined;
         return Results.Json(new
         {

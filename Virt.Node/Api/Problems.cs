@@ -24,13 +24,11 @@ internal static class Problems
 
     public static IResult Conflict(string name, VmPhase state, string reason) =>
         Results.Problem(statusCode: 409, title: "refused in this state", detail: $"VM {name}: {reason}",
-            extensions: new Dictionary<string, object?> { ["state"] = Lower(state), ["reason"] = reason });
+            extensions: new Dictionary<string, object?> { ["state"] = ApiJson.Name(state), ["reason"] = reason });
 
     public static IResult Unavailable(string error) =>
         Results.Problem(statusCode: 503, title: "libvirt unavailable", detail: $"{error}; nothing was changed. Try again when 'virt node show' reports healthy");
 
     public static IResult Timeout(TimeSpan after) =>
         Results.Problem(statusCode: 504, title: "no answer in time", detail: $"virt-node did not answer within {after.TotalSeconds:0} s; the command may still complete, check with 'virt vm show'");
-
-    private static string Lower(VmPhase phase) => System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(phase.ToString());
 }
