@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -7,28 +6,35 @@ using System.Text.Json.Nodes;
 namespace Virt.Shell;
 
 /// <summary>HTTP to a virt-node. Problem responses become <see cref="ApiException"/> carrying the server's own words.</summary>
-internal sealed class ApiClient(string address) : IDisposable
+internal sealed class ApiClient : IDisposable
 {
-    private readonly HttpClient _http = new() { BaseAddress = new Uri(Normalize(address)), Timeout = TimeSpan.FromSeconds(30) };
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
+    private readonly HttpClient _http;
 
-    public string Address { get; } = address;
+    public ApiClient(string address)
+    {
+        Address = address;
+        _http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = ConnectTimeout }) { BaseAddress = new Uri(Normalize(address)), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public string Address { get; }
 
     public static string Default => Environment.GetEnvironmentVariable("VIRT_API") is { Length: > 0 } env ? env : "127.0.0.1:9110";
 
-    public Task<JsonNode> Get(string path) => Send(HttpMethod.Get, path, null);
+    public Task<JsonNode> Get(string path, CancellationToken cancellationToken = default) => Send(HttpMethod.Get, path, null, cancellationToken);
 
-    public Task<JsonNode> Post(string path, JsonNode? body = null) => Send(HttpMethod.Post, path, body);
+    public Task<JsonNode> Send(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken = default) =>
+        Send(method, path, body, notFoundIsNull: false, cancellationToken)!;
 
-    public Task<JsonNode> Put(string path, JsonNode body) => Send(HttpMethod.Put, path, body);
-
-    public Task<JsonNode> Delete(string path) => Send(HttpMethod.Delete, path, null);
+    /// <summary>GET that answers null for 404 (an endpoint an older node does not have).</summary>
+    public Task<JsonNode?> GetIfPresent(string path, CancellationToken cancellationToken = default) => Send(HttpMethod.Get, path, null, notFoundIsNull: true, cancellationToken);
 
     /// <summary>Server-sent events from <paramref name="path"/>: each data line, until <paramref name="cancellationToken"/>.</summary>
     public async IAsyncEnumerable<JsonNode> Stream(string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        using var client = new HttpClient { BaseAddress = _http.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
-        using var response = await Call(() => client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken));
+        using var client = new HttpClient(new SocketsHttpHandler { ConnectTimeout = ConnectTimeout }) { BaseAddress = _http.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        using var response = await Call(() => client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken), cancellationToken);
         await EnsureSuccess(response);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
         while (await reader.ReadLineAsync(cancellationToken) is { } line)
@@ -38,19 +44,22 @@ internal sealed class ApiClient(string address) : IDisposable
         }
     }
 
-    private async Task<JsonNode> Send(HttpMethod method, string path, JsonNode? body)
+    private async Task<JsonNode?> Send(HttpMethod method, string path, JsonNode? body, bool notFoundIsNull, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path);
         if (body is not null)
             request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-        using var response = await Call(() => _http.SendAsync(request));
+        using var response = await Call(() => _http.SendAsync(request, cancellationToken), cancellationToken);
+        if (notFoundIsNull && response.StatusCode == HttpStatusCode.NotFound)
+            return null;
         await EnsureSuccess(response);
         if (response.StatusCode == HttpStatusCode.NoContent)
             return new JsonObject();
-        return await response.Content.ReadFromJsonAsync<JsonNode>() ?? new JsonObject();
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text) ?? new JsonObject();
     }
 
-    private async Task<HttpResponseMessage> Call(Func<Task<HttpResponseMessage>> call)
+    private async Task<HttpResponseMessage> Call(Func<Task<HttpResponseMessage>> call, CancellationToken cancellationToken)
     {
         try
         {
@@ -60,7 +69,7 @@ internal sealed class ApiClient(string address) : IDisposable
         {
             throw new UnreachableException($"cannot reach virt-node at {Address}: {ex.Message}; is virt-node running? Give another address with --api HOST:PORT or VIRT_API");
         }
-        catch (TaskCanceledException)
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw new UnreachableException($"virt-node at {Address} did not answer within {_http.Timeout.TotalSeconds:0} s");
         }
@@ -79,7 +88,7 @@ internal sealed class ApiClient(string address) : IDisposable
         }
         catch (JsonException)
         {
-            message = string.IsNullOrWhiteSpace(text) ? response.ReasonPhrase ?? "error" : text;
+            message = string.IsNullOrWhiteSpace(text) ? $"{(int)response.StatusCode} {response.ReasonPhrase}" : text;
         }
 
         throw new ApiException((int)response.StatusCode, message);
@@ -91,6 +100,7 @@ internal sealed class ApiClient(string address) : IDisposable
     public void Dispose() => _http.Dispose();
 }
 
+/// <summary>The node answered with an error; the message is its own.</summary>
 internal sealed class ApiException(int status, string message) : Exception(message)
 {
     public int Status { get; } = status;

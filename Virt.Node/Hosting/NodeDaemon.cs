@@ -93,6 +93,7 @@ internal static class NodeDaemon
         NodeEndpoints.Map(app);
         ClusterEndpoints.Map(app);
         EventEndpoints.Map(app);
+        PaletteEndpoints.Map(app);
         return app;
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Virt.Shell.Parsing;
 
 namespace Virt.Shell.Commands;
 
@@ -31,7 +32,7 @@ internal static class DeviceSyntax
                     disk["readOnly"] = true;
                     break;
                 case "mon":
-                    monitors.Add(Need(value, key, "--disk"));
+                    monitors.Add((JsonNode?)JsonValue.Create(Need(value, key, "--disk")));
                     break;
                 case "secret":
                     disk["secretUuid"] = Need(value, key, "--disk");

@@ -1,0 +1,267 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Virt.Node.Hosting;
+
+namespace Virt.Node.Api;
+
+/// <summary>
+/// /v1/palettes: every command the `virt` shell offers, as data (Petabridge.Cmd's idea over HTTP). The shell parses,
+/// completes, runs and prints commands from this document alone, so a palette added here appears in a shell that
+/// never heard of it. A new palette (rule, sharding, fence, cluster status...) is a new entry in <see cref="Document"/>,
+/// or a <see cref="Contribution"/> registered as a service by the part of the node that serves it.
+/// </summary>
+/// <remarks>
+/// The document (version 1, grows only by additions):
+/// <list type="bullet">
+/// <item><c>cluster</c>, <c>node</c>: who answers, for the shell's prompt.</item>
+/// <item><c>completions</c>: named sources of live names: GET <c>path</c>, the array (or its <c>items</c> field), <c>value</c> per item.</item>
+/// <item><c>palettes[]</c>: <c>name</c>, <c>description</c>, <c>commands[]</c>. A command named "" is the palette itself (<c>virt events</c>).</item>
+/// <item>a command: <c>arguments[]</c> and <c>options[]</c> (<c>name</c>, <c>aliases</c>, <c>type</c> string|int|flag|size|duration|choice|file|json-file|disk|nic,
+/// <c>choices</c>, <c>repeat</c>, <c>required</c>, <c>default</c>, <c>description</c>, <c>complete</c> (a source), <c>to</c>: path | query.KEY | body.FIELD | body);
+/// <c>request</c> {method, path with {ARG}}, or <c>local</c> (run by the shell itself, offline: plan);
+/// <c>wait</c> {path, field, until[], failed[]} gives --wait/--timeout; <c>follow</c> {path, after, match} gives --follow (server-sent events);
+/// <c>output</c>: <c>table</c> {columns[{header, value, width, align, colour}], items} | <c>fields</c>[{label, value, each, colour}] | <c>line</c>, and <c>empty</c>;
+/// values are templates: {field.path}, {a??b}, {since|age}, optional [ ... {x} ] dropped when x is missing; <c>view</c> names a richer rendering a shell may know.</item>
+/// </list>
+/// Every command also gets --json and --help from the shell.
+/// </remarks>
+internal static class PaletteEndpoints
+{
+    /// <summary>The cluster's name: the ActorSystem every node runs is <c>virt</c>.</summary>
+    public const string Cluster = "virt";
+
+    public static void Map(IEndpointRouteBuilder app) =>
+        app.MapGet("/v1/palettes", (HttpContext context) => Results.Content(Document(context.RequestServices).ToJsonString(), "application/json"));
+
+    /// <summary>A part of the document (<c>{"completions": {...}, "palettes": [...]}</c>) that another part of the node adds; a palette of the same name replaces the built-in one.</summary>
+    internal sealed record Contribution(string Json);
+
+    public static JsonObject Document(IServiceProvider services)
+    {
+        var document = JsonNode.Parse(Palettes)!.AsObject();
+        document["cluster"] = Cluster;
+        document["node"] = services.GetService<IOptions<NodeOptions>>()?.Value.NodeName ?? Environment.MachineName;
+        var palettes = document["palettes"]!.AsArray();
+        var completions = document["completions"]!.AsObject();
+        foreach (var contribution in services.GetServices<Contribution>())
+        {
+            var part = JsonNode.Parse(contribution.Json)!.AsObject();
+            foreach (var (name, source) in part["completions"]?.AsObject().ToList() ?? [])
+                completions[name] = source?.DeepClone();
+            foreach (var palette in part["palettes"]?.AsArray() ?? [])
+            {
+                var name = palette!["name"]!.GetValue<string>();
+                var existing = palettes.FirstOrDefault(p => p!["name"]!.GetValue<string>() == name);
+                if (existing is not null)
+                    palettes.Remove(existing);
+                palettes.Add(palette.DeepClone());
+            }
+        }
+
+        return document;
+    }
+
+    /// <summary>The palettes whose endpoints this node serves (the shell keeps a copy of this version's for when no node answers).</summary>
+    internal const string Palettes = """
+        {
+          "version": 1,
+          "completions": {
+            "vms": { "path": "/v1/vms", "value": "{name}" },
+            "nodes": { "path": "/v1/cluster", "items": "members", "value": "{name}" },
+            "addresses": { "path": "/v1/cluster", "items": "members", "value": "{address}" }
+          },
+          "palettes": [
+            {
+              "name": "vm",
+              "description": "Manage virtual machines.",
+              "commands": [
+                {
+                  "name": "create",
+                  "description": "Define a VM (it stays stopped until started).",
+                  "options": [
+                    { "name": "--name", "aliases": ["-n"], "type": "string", "to": "body.name", "description": "VM name: letters, digits, '.', '_', '-'." },
+                    { "name": "--vcpus", "type": "int", "to": "body.vcpus", "description": "Virtual CPUs." },
+                    { "name": "--memory", "aliases": ["-m"], "type": "size", "to": "body.memory", "description": "Memory, e.g. 2GiB or 512MiB." },
+                    { "name": "--disk", "type": "disk", "repeat": true, "to": "body.disks", "description": "A disk: PATH, file:PATH, block:DEV or rbd:POOL/IMAGE,mon=HOST:PORT,user=U,secret=UUID (repeatable)." },
+                    { "name": "--nic", "type": "nic", "repeat": true, "to": "body.nics", "description": "A NIC: network:NAME or bridge:NAME, with ,mac= ,vlan= ,ovs (repeatable)." },
+                    { "name": "--restart", "type": "choice", "choices": ["always", "on-failure", "never"], "to": "body.restart", "description": "Restart policy (default always)." },
+                    { "name": "--priority", "type": "int", "to": "body.priority", "description": "Placement priority; higher goes first." },
+                    { "name": "--file", "aliases": ["-f"], "type": "json-file", "to": "body", "description": "Read the whole spec from a JSON file instead." }
+                  ],
+                  "request": { "method": "POST", "path": "/v1/vms" },
+                  "output": { "line": "{name}: defined ({vcpus} vCPU, {memoryMib} MiB); start it with 'virt vm start {name}'" }
+                },
+                {
+                  "name": "list",
+                  "description": "List VMs.",
+                  "request": { "method": "GET", "path": "/v1/vms" },
+                  "output": {
+                    "table": {
+                      "columns": [
+                        { "header": "NAME", "value": "{name}" },
+                        { "header": "STATE", "value": "{state}", "colour": "state" },
+                        { "header": "DESIRED", "value": "{desired}" },
+                        { "header": "NODE", "value": "{node}" },
+                        { "header": "VCPUS", "value": "{vcpus}" },
+                        { "header": "MEMORY", "value": "{memoryMib} MiB" },
+                        { "header": "RESTARTS", "value": "{restartsInWindow}" },
+                        { "header": "SINCE", "value": "{since|age}" }
+                      ]
+                    },
+                    "empty": "No VMs. Create one with: virt vm create --name web-1 --vcpus 2 --memory 2GiB"
+                  }
+                },
+                {
+                  "name": "show",
+                  "description": "Show one VM.",
+                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." } ],
+                  "request": { "method": "GET", "path": "/v1/vms/{NAME}" },
+                  "output": {
+                    "fields": [
+                      { "label": "name", "value": "{name}" },
+                      { "label": "state", "value": "{state} (desired {desired})", "colour": "state" },
+                      { "label": "node", "value": "{node}" },
+                      { "label": "since", "value": "{since} ({since|age} ago)" },
+                      { "label": "uuid", "value": "{uuid}" },
+                      { "label": "vcpus", "value": "{vcpus}" },
+                      { "label": "memory", "value": "{memoryMib} MiB" },
+                      { "label": "restart", "value": "{restart} ({restartsInWindow} restart(s) in the window)" },
+                      { "label": "priority", "value": "{priority}" },
+                      { "label": "disk", "each": "disks", "value": "{target} {kind} {path}[ (read-only){readOnly|if}]" },
+                      { "label": "nic", "each": "nics", "value": "{kind} {source}[ vlan {vlan}][ ovs{openVSwitch|if}][ mac {mac}]" },
+                      { "label": "last error", "value": "[{lastError}]" },
+                      { "label": "failure", "each": "failureReasons", "value": "{.}" }
+                    ]
+                  }
+                },
+                {
+                  "name": "start",
+                  "description": "Start a VM.",
+                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." } ],
+                  "request": { "method": "POST", "path": "/v1/vms/{NAME}/start" },
+                  "wait": { "path": "/v1/vms/{NAME}", "field": "state", "until": ["running", "failed"], "failed": ["failed"] },
+                  "output": { "line": "{name}: {state}[ (last error: {lastError})]" }
+                },
+                {
+                  "name": "stop",
+                  "description": "Stop a VM gracefully (destroyed after its stop timeout); --force destroys at once.",
+                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." } ],
+                  "options": [ { "name": "--force", "type": "flag", "to": "query.force", "description": "Destroy instead of a graceful shutdown." } ],
+                  "request": { "method": "POST", "path": "/v1/vms/{NAME}/stop" },
+                  "wait": { "path": "/v1/vms/{NAME}", "field": "state", "until": ["stopped", "failed"], "failed": ["failed"] },
+                  "output": { "line": "{name}: {state}[ (last error: {lastError})]" }
+                },
+                {
+                  "name": "restart",
+                  "description": "Restart a running VM (or start a stopped one).",
+                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." } ],
+                  "request": { "method": "POST", "path": "/v1/vms/{NAME}/restart" },
+                  "wait": { "path": "/v1/vms/{NAME}", "field": "state", "until": ["running", "failed"], "failed": ["failed"] },
+                  "output": { "line": "{name}: {state}[ (last error: {lastError})]" }
+                },
+                {
+                  "name": "delete",
+                  "description": "Delete a stopped VM; --force stops it first.",
+                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." } ],
+                  "options": [ { "name": "--force", "type": "flag", "to": "query.force", "description": "Stop the VM first if it runs." } ],
+                  "request": { "method": "DELETE", "path": "/v1/vms/{NAME}" },
+                  "output": { "line": "{NAME}: deleted" }
+                },
+                {
+                  "name": "clear-failures",
+                  "description": "Forget a VM's failures and restarts; a failed VM that should run starts again.",
+                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." } ],
+                  "request": { "method": "POST", "path": "/v1/vms/{NAME}/clear-failures" },
+                  "output": { "line": "{name}: {state}[ (last error: {lastError})]" }
+                }
+              ]
+            },
+            {
+              "name": "node",
+              "description": "This node.",
+              "commands": [
+                {
+                  "name": "show",
+                  "description": "Show the node: libvirt health, capacity, allocation, domains Virt does not manage.",
+                  "request": { "method": "GET", "path": "/v1/node" },
+                  "output": {
+                    "fields": [
+                      { "label": "node", "value": "{name}" },
+                      { "label": "libvirt", "value": "{uri} ({healthy|bool:healthy:UNHEALTHY}, {driver})", "colour": "health" },
+                      { "label": "error", "value": "[{error} (reconnect attempts: {reconnectAttempts})]" },
+                      { "label": "capacity", "value": "{cpus} CPUs, {memoryMib} MiB ({cpuModel})" },
+                      { "label": "allocated", "value": "{allocatedVcpus} vCPUs, {allocatedMemoryMib} MiB" },
+                      { "label": "vms", "value": "{vms} ({running} running, {failed} failed)" },
+                      { "label": "unknown", "each": "unknownDomains", "value": "{name} ({state}) (in libvirt, not managed by Virt; left alone)" }
+                    ]
+                  }
+                }
+              ]
+            },
+            {
+              "name": "cluster",
+              "description": "The cluster this node belongs to.",
+              "commands": [
+                {
+                  "name": "show",
+                  "description": "Show the cluster: members, their leases, and the singleton holders.",
+                  "request": { "method": "GET", "path": "/v1/cluster" },
+                  "view": "cluster-show",
+                  "output": {
+                    "fields": [
+                      { "label": "coordination", "value": "{mode}[ ({endpoints|join})]" },
+                      { "label": "this node", "value": "{self.name}: {self.state}[ ({self.error})]" },
+                      { "label": "member", "each": "members", "value": "{name} {address} incarnation {incarnation}, lease {leaseTtlLeftMs|seconds} left" }
+                    ]
+                  }
+                }
+              ]
+            },
+            {
+              "name": "events",
+              "description": "VM state changes: history, and with --follow, live.",
+              "commands": [
+                {
+                  "name": "",
+                  "description": "Show VM state changes (history, and with --follow, live; Ctrl+C stops).",
+                  "options": [
+                    { "name": "--vm", "type": "string", "complete": "vms", "to": "query.vm", "description": "Only this VM's events." },
+                    { "name": "--limit", "type": "int", "default": 20, "to": "query.limit", "description": "How many past events to show." }
+                  ],
+                  "request": { "method": "GET", "path": "/v1/events" },
+                  "follow": { "path": "/v1/events/stream", "after": "offset", "match": { "vm": "--vm" } },
+                  "output": {
+                    "table": {
+                      "columns": [
+                        { "header": "OFFSET", "value": "{offset}", "width": 6, "align": "right" },
+                        { "header": "TIME", "value": "{at|time}", "width": 8 },
+                        { "header": "VM", "value": "{vm}", "width": 12 },
+                        { "header": "EVENT", "value": "{type}", "width": 16 },
+                        { "header": "DETAIL", "value": "{detail.why??detail.reason??detail.reasons.last}" }
+                      ]
+                    }
+                  }
+                }
+              ]
+            },
+            {
+              "name": "plan",
+              "description": "Placement what-if, offline: runs the placement engine on a scenario file.",
+              "commands": [
+                {
+                  "name": "",
+                  "description": "Plan placements for a scenario file without a cluster: decisions, unplaced VMs with reasons, N+X reservation.",
+                  "local": "plan",
+                  "arguments": [ { "name": "FILE", "type": "file", "required": true, "description": "Scenario JSON: nodes, vms, rules, policy and an action (see README)." } ],
+                  "options": [ { "name": "--cib", "type": "flag", "description": "Print the scenario as a Pacemaker CIB (for crm_simulate) instead of planning." } ]
+                }
+              ]
+            }
+          ]
+        }
+        """;
+}

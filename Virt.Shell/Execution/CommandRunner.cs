@@ -1,0 +1,105 @@
+using System.Text.Json.Nodes;
+using Virt.Shell.Output;
+using Virt.Shell.Palettes;
+using Virt.Shell.Parsing;
+
+namespace Virt.Shell.Execution;
+
+/// <summary>Runs one parsed command: in the shell (local) or as its HTTP request, then --wait, --follow, and the output.</summary>
+internal static class CommandRunner
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
+
+    public static async Task<int> Run(ParsedCommand parsed, ApiClient client, CancellationToken cancellationToken)
+    {
+        var command = parsed.Command;
+        if (command.Local is { } local)
+        {
+            return local == PlanCommand.Name
+                ? PlanCommand.Run(parsed)
+                : throw new UsageException($"{parsed.Title} runs inside the shell ('{local}'), and this virt does not know it; use a newer virt");
+        }
+
+        var (method, path, body) = RequestBuilder.Build(parsed);
+        var answer = await client.Send(method, path, body, cancellationToken);
+        var json = parsed.Flag(StandardOption.Json);
+        if (command.Follow is { } follow)
+            return await Follow(parsed, follow, answer, client, json, cancellationToken);
+
+        var failed = false;
+        if (command.Wait is { } wait && parsed.Flag(StandardOption.Wait))
+            (answer, failed) = await Wait(parsed, wait, answer, client, cancellationToken);
+        if (json)
+            JsonOutput.Print(answer);
+        else
+            Printer.Print(command, answer, parsed.Values);
+        return failed ? ExitCode.Refused : ExitCode.Done;
+    }
+
+    /// <summary>Polls until the field reaches one of the awaited values; false deadline is exit 4, a "failed" value exit 1.</summary>
+    private static async Task<(JsonNode Answer, bool Failed)> Wait(ParsedCommand parsed, WaitSpec wait, JsonNode answer, ApiClient client, CancellationToken cancellationToken)
+    {
+        var seconds = parsed.Value(StandardOption.Timeout) is { } t ? int.Parse(t, System.Globalization.CultureInfo.InvariantCulture) : StandardOption.TimeoutSecondsDefault;
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        var path = RequestBuilder.Fill(wait.Path, parsed.Values);
+        string? Field(JsonNode node) => Template.Lookup(node, wait.Field) is { } v ? Template.Text(v) : null;
+        while (!wait.Until.Contains(Field(answer) ?? ""))
+        {
+            if (DateTime.UtcNow >= deadline)
+                throw new WaitTimedOutException($"{parsed.Value("NAME") ?? parsed.Title}: still {Field(answer) ?? "unknown"} after {seconds} s (waited for {string.Join(" or ", wait.Until)}); it goes on in the background, see 'virt {parsed.Palette.Name} show'");
+            await Task.Delay(PollInterval, cancellationToken); // polling a remote state for the person waiting; not synchronisation inside Virt
+            answer = await client.Get(path, cancellationToken);
+        }
+
+        return (answer, wait.Failed?.Contains(Field(answer) ?? "") ?? false);
+    }
+
+    /// <summary>The history as a table (or JSON lines), then, with --follow, live items lined up with it until Ctrl+C.</summary>
+    private static async Task<int> Follow(ParsedCommand parsed, FollowSpec follow, JsonNode answer, ApiClient client, bool json, CancellationToken cancellationToken)
+    {
+        var spec = parsed.Command.Output?.Table;
+        var history = spec is null ? (answer as JsonArray)?.ToList() ?? [answer] : Printer.Rows(spec, answer);
+        var live = parsed.Flag(StandardOption.Follow);
+        var table = spec is null ? null : Printer.NewTable(spec);
+        var last = "0";
+        foreach (var item in history)
+        {
+            if (Template.Lookup(item, follow.After) is { } after)
+                last = Template.Text(after) ?? last;
+            if (json)
+                JsonOutput.Line(item);
+            else if (table is not null)
+                table.Add(Printer.Cells(spec!, item, parsed.Values));
+        }
+
+        if (!json && table is not null && (table.Count > 0 || live))
+            Console.Out.WriteLine(table);
+        else if (!json && table is null)
+            JsonOutput.Print(answer);
+        if (!live)
+            return ExitCode.Done;
+
+        Console.Out.Flush();
+        var match = (follow.Match ?? []).Select(m => (Field: m.Key, Want: parsed.Value(m.Value))).Where(m => m.Want is not null).ToList();
+        try
+        {
+            await foreach (var item in client.Stream($"{follow.Path}{(follow.Path.Contains('?') ? '&' : '?')}after={Uri.EscapeDataString(last)}", cancellationToken))
+            {
+                if (match.Any(m => (Template.Lookup(item, m.Field) is { } v ? Template.Text(v) : null) != m.Want))
+                    continue;
+                if (json)
+                    JsonOutput.Line(item);
+                else if (table is not null)
+                    Console.Out.WriteLine(table.Line(Printer.Cells(spec!, item, parsed.Values)));
+                else
+                    JsonOutput.Line(item);
+                Console.Out.Flush();
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+
+        return ExitCode.Done;
+    }
+}
