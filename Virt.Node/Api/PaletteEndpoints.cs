@@ -239,8 +239,8 @@ internal static class PaletteEndpoints
                       "columns": [
                         { "header": "OFFSET", "value": "{offset}", "width": 6, "align": "right" },
                         { "header": "TIME", "value": "{at|time}", "width": 8 },
-                        { "header": "VM", "value": "{vm}", "width": 12 },
-                        { "header": "EVENT", "value": "{type}", "width": 16 },
+                        { "header": "VM", "value": "{vm}", "width": 16 },
+                        { "header": "EVENT", "value": "{type}", "width": 20 },
                         { "header": "DETAIL", "value": "{detail.why??detail.reason??detail.reasons.last}" }
                       ]
                     }
