@@ -10,7 +10,7 @@ internal static class CommandRunner
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
 
-    public static async Task<int> Run(ParsedCommand parsed, ApiClient client, CancellationToken cancellationToken)
+    public static async Task<int> Run(ParsedCommand parsed, ApiClient? node, CancellationToken cancellationToken)
     {
         var command = parsed.Command;
         if (command.Local is { } local)
@@ -20,6 +20,7 @@ internal static class CommandRunner
                 : throw new UsageException($"{parsed.Title} runs inside the shell ('{local}'), and this virt does not know it; use a newer virt");
         }
 
+        var client = node ?? throw new InvalidOperationException($"{parsed.Title} needs a node, and none was given");
         var (method, path, body) = RequestBuilder.Build(parsed);
         var answer = await client.Send(method, path, body, cancellationToken);
         var json = parsed.Flag(StandardOption.Json);

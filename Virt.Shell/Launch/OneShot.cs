@@ -50,7 +50,7 @@ internal static class OneShot
                 Console.Out.WriteLine(HelpText.For(palettes, help));
                 return ExitCode.Done;
             case ParsedCommand parsed:
-                return await CommandRunner.Run(parsed, client ?? throw new InvalidOperationException("a node command without a client"), cancellationToken);
+                return await CommandRunner.Run(parsed, client, cancellationToken);
             default:
                 throw new InvalidOperationException("the parser answered neither a command nor help");
         }
