@@ -89,12 +89,16 @@ internal sealed class InteractiveShell : IDisposable
                 return null;
             case "help":
                 words = [.. words.Skip(1), "--help"];
+                await Refresh();
                 break;
             case "connect":
                 return await Connect(words);
             case "completion":
                 return Outcome.Fail(ExitCode.Usage, "completion is for the one-shot command line: run 'virt completion bash|zsh|fish' in your shell");
         }
+
+        if (!_palettes.FromNode)
+            await Refresh(); // the node may be up now
 
         using var running = new CancellationTokenSource();
         _running = running;
@@ -110,7 +114,7 @@ internal sealed class InteractiveShell : IDisposable
                 {
                     // The node may have gained a palette since we asked: ask again once.
                     var fresh = await PaletteSource.Load(_client, running.Token);
-                    if (!fresh.FromNode || fresh.All.Count == _palettes.All.Count && fresh.All.SelectMany(p => p.Commands).Count() == _palettes.All.SelectMany(p => p.Commands).Count())
+                    if (!fresh.FromNode || fresh.SameCommands(_palettes))
                         throw;
                     _palettes = fresh;
                     return await OneShot.Execute(_palettes, _client, words, running.Token);
@@ -125,6 +129,14 @@ internal sealed class InteractiveShell : IDisposable
         {
             _running = null;
         }
+    }
+
+    /// <summary>Asks the node for its palettes again; keeps the ones in hand when it does not answer.</summary>
+    private async Task Refresh()
+    {
+        var fresh = await PaletteSource.Load(_client);
+        if (fresh.FromNode || !_palettes.FromNode)
+            _palettes = fresh;
     }
 
     private async Task<int> Connect(List<string> words)

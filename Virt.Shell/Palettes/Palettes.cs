@@ -15,6 +15,11 @@ internal sealed class Palettes(PaletteDocument document, bool fromNode)
     public CompletionSource? Source(string? name) =>
         name is not null && Document.Completions is { } sources && sources.TryGetValue(name, out var source) ? source : null;
 
+    /// <summary>Whether <paramref name="other"/> offers the same commands (a node that gained or lost one does not).</summary>
+    public bool SameCommands(Palettes other) => Names(this).SequenceEqual(Names(other));
+
+    private static IEnumerable<string> Names(Palettes palettes) => palettes.All.SelectMany(p => p.Commands.Select(c => $"{p.Name} {c.Name}"));
+
     public static PaletteCommand? Direct(Palette palette) => palette.Commands.FirstOrDefault(c => c.Name.Length == 0);
 
     public static IReadOnlyList<Parameter> Arguments(PaletteCommand command) => command.Arguments ?? [];

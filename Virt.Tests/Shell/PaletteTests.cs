@@ -1,8 +1,8 @@
+using System.Net;
 using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Virt.Hocon;
@@ -24,48 +24,60 @@ public sealed class PaletteTests : IAsyncLifetime
           "output": {"fields": [{"label": "status", "value": "{status}"}, {"label": "libvirt", "value": "{libvirt|bool:connected:unreachable}"}]}}]}]}
         """;
 
+    private const string Prompt = "virt:palette-node>";
     private readonly TempDirectory _dir = new("virt-palette");
     private readonly SimulatedHost _host = new();
-    private WebApplication _app = null!;
-    private string _address = "";
+    private readonly int _port = FreePort();
+    private WebApplication? _app;
 
-    public async Task InitializeAsync()
-    {
-        var resolved = NodeConfiguration.Load(null, [$"virt.data-dir={_dir.Path}", $"virt.libvirt.uri={_host.Uri}", "virt.api.listen=127.0.0.1:0", "virt.node.name=palette-node"], _ => null);
-        _app = NodeDaemon.Build(new ConfigurationBuilder().AddHocon(resolved).Build(), services => services.AddSingleton(new PaletteEndpoints.Contribution(HealthPalette)));
-        await _app.StartAsync();
-        _address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()["http://".Length..];
-        using var http = new HttpClient { BaseAddress = new Uri("http://" + _address) };
-        await Eventually.Until(async () => (await http.GetAsync("/v1/health")).IsSuccessStatusCode, "the node is healthy");
-    }
+    private string Address => $"127.0.0.1:{_port}";
+
+    public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await StopNode();
         _host.Dispose();
         _dir.Dispose();
     }
 
-    [Fact]
-    public void The_shells_built_in_palettes_are_the_nodes_own()
+    /// <summary>A whole virt-node in this process on <see cref="_port"/>, with the extra palette or without.</summary>
+    private async Task StartNode(bool withHealthPalette)
     {
-        var node = PaletteEndpoints.Document(new ServiceCollection().BuildServiceProvider());
-        var builtin = JsonNode.Parse(BuiltinPalettes.Json())!;
-        Assert.True(JsonNode.DeepEquals(node["palettes"], builtin["palettes"]), "Virt.Shell/Palettes/palettes.json differs from the node's PaletteEndpoints.Palettes: copy the node's palettes into the shell");
-        Assert.True(JsonNode.DeepEquals(node["completions"], builtin["completions"]));
-        Assert.Null(BuiltinPalettes.Document.Palettes.Find(p => p.Name == "health"));
+        var resolved = NodeConfiguration.Load(null, [$"virt.data-dir={_dir.Path}", $"virt.libvirt.uri={_host.Uri}", $"virt.api.listen={Address}", "virt.node.name=palette-node"], _ => null);
+        _app = NodeDaemon.Build(new ConfigurationBuilder().AddHocon(resolved).Build(), services =>
+        {
+            if (withHealthPalette)
+                services.AddSingleton(new PaletteEndpoints.Contribution(HealthPalette));
+        });
+        await _app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri("http://" + Address) };
+        await Eventually.Until(async () => (await http.GetAsync("/v1/health")).IsSuccessStatusCode, "the node is healthy");
     }
+
+    private async Task StopNode()
+    {
+        if (_app is null)
+            return;
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _app = null;
+    }
+
+    private TmuxSession Shell() =>
+        TmuxSession.Start([ChildProcess.Dotnet, Binaries.Virt, Address], new Dictionary<string, string> { ["VIRT_HISTORY"] = _dir.File("history") });
 
     [Fact]
     public async Task A_palette_added_on_the_node_is_offered_helped_completed_and_run_by_the_shell()
     {
-        using var http = new HttpClient { BaseAddress = new Uri("http://" + _address) };
+        Assert.Null(BuiltinPalettes.Document.Palettes.Find(p => p.Name == "health"));
+        await StartNode(withHealthPalette: true);
+        using var http = new HttpClient { BaseAddress = new Uri("http://" + Address) };
         var document = await http.GetFromJsonAsync<JsonNode>("/v1/palettes");
         Assert.Equal(("virt", "palette-node"), (document!["cluster"]!.GetValue<string>(), document["node"]!.GetValue<string>()));
 
-        using var shell = TmuxSession.Start([ChildProcess.Dotnet, Binaries.Virt, _address], new Dictionary<string, string> { ["VIRT_HISTORY"] = _dir.File("history") });
-        await shell.WaitFor(s => s.EndsWith("virt:palette-node>", StringComparison.Ordinal), "the prompt");
+        using var shell = Shell();
+        await shell.WaitFor(s => s.EndsWith(Prompt, StringComparison.Ordinal), "the prompt");
         shell.Type("help");
         shell.Keys("Enter");
         await shell.WaitFor(s => s.Contains("health show") && s.Contains("This node's health"), "help lists the node's new palette");
@@ -74,12 +86,38 @@ public sealed class PaletteTests : IAsyncLifetime
         shell.Keys("Tab");
         shell.Type("s");
         shell.Keys("Tab");
-        await shell.WaitFor(s => s.Split('\n')[^1] == "virt:palette-node> health show", "Tab completes the new palette and its command");
+        await shell.WaitFor(s => s.Split('\n')[^1] == $"{Prompt} health show", "Tab completes the new palette and its command");
         shell.Keys("Enter");
         await shell.WaitFor(s => s.Contains("status   ok") && s.Contains("libvirt  connected"), "the new command runs and prints its fields");
 
-        var (exit, json, stderr) = await VirtCli.Against(_address, "health", "show", "--json");
+        var (exit, json, stderr) = await VirtCli.Against(Address, "health", "show", "--json");
         Assert.True(exit == 0, stderr);
         Assert.Equal("ok", JsonNode.Parse(json)!["status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_shell_left_open_while_the_node_gains_a_palette_offers_it()
+    {
+        await StartNode(withHealthPalette: false);
+        using var shell = Shell();
+        await shell.WaitFor(s => s.EndsWith(Prompt, StringComparison.Ordinal), "the prompt");
+        shell.Type("health show");
+        shell.Keys("Enter");
+        await shell.WaitFor(s => s.Contains("virt: unknown command 'health'") && s.EndsWith(Prompt, StringComparison.Ordinal), "the node has no such palette yet");
+
+        // The node is upgraded in place (same address, same data) with the new palette; the shell stays open.
+        await StopNode();
+        await StartNode(withHealthPalette: true);
+        shell.Keys("C-l");
+        shell.Type("health show");
+        shell.Keys("Enter");
+        await shell.WaitFor(s => s.Contains("status   ok"), "the shell asked the node again and ran the new command");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
