@@ -35,7 +35,10 @@ internal sealed class Palettes(PaletteDocument document, bool fromNode)
         }
 
         if (command.Follow is not null)
-            options.Add(Standard(StandardOption.Follow, "flag", "Keep printing new items as they happen (Ctrl+C stops).", aliases: ["-f"]));
+        {
+            var shortName = options.Any(o => o.Aliases?.Contains("-f") ?? false) ? null : new List<string> { "-f" };
+            options.Add(Standard(StandardOption.Follow, "flag", "Keep printing new items as they happen (Ctrl+C stops).", aliases: shortName));
+        }
         options.Add(Standard(StandardOption.Json, "flag", command.Follow is null ? "Print the answer as JSON." : "Print one JSON object per line."));
         options.Add(Standard(StandardOption.Help, "flag", "Show this command's help.", aliases: ["-h"]));
         return options;

@@ -59,7 +59,30 @@ public sealed class InteractiveShellTests : IAsyncLifetime
         await Line(shell, "vm start web-2 --wait ");
         shell.Keys("Enter");
         await shell.WaitFor(s => s.Contains("web-2: running"), "web-2 started and waited for");
-        await Eventually.Until(async () => (await _node.Get("/v1/vms/web-1"))["state"]!.GetValue<string>() == "stopped", "web-1 was left alone");
+        Assert.Equal("stopped", (await _node.Get("/v1/vms/web-1"))["state"]!.GetValue<string>());
+
+        // At a terminal the table is in colour: a running VM's state in green.
+        shell.Type("vm list");
+        shell.Keys("Enter");
+        await shell.WaitFor(s => s.Contains("NAME") && s.EndsWith(Prompt.TrimEnd(), StringComparison.Ordinal), "the table");
+        Assert.Contains("\e[32mrunning", shell.Screen(escapes: true));
+    }
+
+    [Fact]
+    public async Task Ctrl_c_stops_a_follow_and_leaves_the_shell_at_its_prompt()
+    {
+        await Create("web-1");
+        using var shell = await Shell();
+        shell.Type("events --follow");
+        shell.Keys("Enter");
+        await shell.WaitFor(s => s.Contains("defined"), "the history");
+        (await _node.Http.PostAsync("/v1/vms/web-1/start", null)).EnsureSuccessStatusCode();
+        await shell.WaitFor(s => s.Contains("started"), "a live line");
+        shell.Keys("C-c");
+        await shell.WaitFor(s => s.EndsWith(Prompt.TrimEnd(), StringComparison.Ordinal), "the prompt is back");
+        shell.Type("vm list");
+        shell.Keys("Enter");
+        await shell.WaitFor(s => s.Contains("web-1") && s.Contains("MEMORY"), "the shell still runs commands");
     }
 
     [Fact]

@@ -150,6 +150,39 @@ public sealed class ShellCommandLineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_bash_completion_script_completes_live_vm_names_in_bash()
+    {
+        await Create("web-1");
+        await Create("db-1");
+        // The script calls 'virt' from the PATH: here, a wrapper around this build.
+        var bin = Directory.CreateDirectory(_dir.File("bin")).FullName;
+        File.WriteAllText(Path.Combine(bin, "virt"), $"#!/bin/sh\nexec '{ChildProcess.Dotnet}' '{Binaries.Virt}' \"$@\"\n");
+        File.SetUnixFileMode(Path.Combine(bin, "virt"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var script = """
+            source <(virt completion bash)
+            COMP_LINE='virt vm start w'; COMP_POINT=${#COMP_LINE}; _virt_complete; echo "start: ${COMPREPLY[*]}"
+            COMP_LINE='virt vm s'; COMP_POINT=${#COMP_LINE}; _virt_complete; echo "vm: ${COMPREPLY[*]}"
+            """;
+        using var bash = ChildProcess.Start("bash", ["-c", script], new Dictionary<string, string> { ["PATH"] = $"{bin}:{Environment.GetEnvironmentVariable("PATH")}", ["VIRT_API"] = _node.Address });
+        var lines = new List<string>();
+        while (await bash.ReadLine(TimeSpan.FromSeconds(60)) is { } line)
+            lines.Add(line);
+        Assert.Equal(["start: web-1", "vm: show start stop"], lines);
+    }
+
+    [Fact]
+    public async Task Commands_on_standard_input_run_in_order_until_one_fails_with_its_status()
+    {
+        using var shell = ChildProcess.Start("bash", ["-c", $"printf 'vm list\n# a comment\nvm show ghost\nnode show\n' | '{ChildProcess.Dotnet}' '{Binaries.Virt}' {_node.Address}"]);
+        var lines = new List<string>();
+        while (await shell.ReadLine(TimeSpan.FromSeconds(60)) is { } line)
+            lines.Add(line);
+        Assert.Equal(1, await shell.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Equal(["No VMs. Create one with: virt vm create --name web-1 --vcpus 2 --memory 2GiB"], lines); // node show never ran
+        Assert.Contains("virt: no VM named 'ghost'", shell.Stderr);
+    }
+
+    [Fact]
     public async Task Help_and_plan_work_without_a_node()
     {
         var (exit, help, _) = await VirtCli.Against("127.0.0.1:9", "--help");

@@ -33,8 +33,8 @@ public sealed class TmuxSession : IDisposable
     /// <summary>Text typed as it is.</summary>
     public void Type(string text) => Tmux("send-keys", "-t", Name, "-l", text);
 
-    /// <summary>The screen as text, wrapped lines joined, trailing blank lines dropped.</summary>
-    public string Screen() => Tmux("capture-pane", "-p", "-J", "-t", Name).TrimEnd();
+    /// <summary>The screen as text, wrapped lines joined, trailing blank lines dropped; with <paramref name="escapes"/>, colours as escape sequences.</summary>
+    public string Screen(bool escapes = false) => (escapes ? Tmux("capture-pane", "-p", "-J", "-e", "-t", Name) : Tmux("capture-pane", "-p", "-J", "-t", Name)).TrimEnd();
 
     /// <summary>The screen's last non-empty line (where the cursor's line usually is).</summary>
     public string LastLine() => Screen().Split('\n').LastOrDefault()?.TrimEnd() ?? "";
