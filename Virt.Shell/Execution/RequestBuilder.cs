@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Virt.Shell.Commands;
 using Virt.Shell.Palettes;
 using Virt.Shell.Parsing;
 

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
-using Virt.Shell.Parsing;
 
-namespace Virt.Shell.Commands;
+namespace Virt.Shell.Parsing;
 
 /// <summary>
 /// Parses --disk and --nic values:
