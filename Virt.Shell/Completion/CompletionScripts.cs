@@ -18,7 +18,7 @@ internal static class CompletionScripts
               local IFS=$'\n'
               COMPREPLY=($('{{program}}' {{Command}} "${COMP_LINE:0:$COMP_POINT}" 2>/dev/null))
             }
-            complete -o default -F _virt_complete virt
+            complete -o default -F _virt_complete virt scripts/virt
             """,
         "zsh" => $$"""
             # virt completion for zsh: source it, e.g. in ~/.zshrc:  source <(virt completion zsh)
@@ -27,7 +27,7 @@ internal static class CompletionScripts
               candidates=("${(@f)$('{{program}}' {{Command}} "${BUFFER[1,CURSOR]}" 2>/dev/null)}")
               compadd -Q -- ${candidates:#}
             }
-            compdef _virt_complete virt
+            compdef _virt_complete virt scripts/virt
             """,
         "fish" => $$"""
             # virt completion for fish: source it, e.g.  virt completion fish > ~/.config/fish/completions/virt.fish
