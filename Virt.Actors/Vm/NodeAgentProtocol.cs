@@ -1,10 +1,13 @@
+using Virt.Actors.Persistence;
+
 namespace Virt.Actors.Vm;
 
 /// <summary>
-/// What a VM asks of the node agent that owns the host's libvirt connection, and what it hears back. Every request
-/// carries the VM's op number so a late answer to an old request is recognised.
+/// What a VM asks of the node agent that owns a host's libvirt connection, and what it hears back. Every request
+/// carries the VM's op number so a late answer to an old request is recognised. Answers and events implement
+/// <see cref="IVmMessage"/>: they reach the VM's entity wherever it lives.
 /// </summary>
-public abstract record DomainRequest(string Name, long Op);
+public abstract record DomainRequest(string Name, long Op) : IVirtSerializable;
 
 /// <summary>Define the domain from the spec (idempotent) and start it unless it already runs.</summary>
 public sealed record StartDomain(VmSpec Spec, long Op) : DomainRequest(Spec.Name, Op);
@@ -27,11 +30,21 @@ public enum DomainOutcome
     Unavailable,
 }
 
+/// <param name="Node">The host that answered.</param>
 /// <param name="StoppedNow">For stops: the domain is no longer running when the agent answered.</param>
 /// <param name="Seen">The domain's <see cref="DomainStateChanged.Seen"/> number when the agent answered.</param>
-public sealed record DomainRequestDone(string Name, long Op, string Request, DomainOutcome Outcome, string? Error = null, bool StoppedNow = false, long Seen = 0);
+/// <param name="HostBoot">The host's boot identity (see <see cref="VmState.HostBoot"/>).</param>
+public sealed record DomainRequestDone(
+    string Name, long Op, string Request, DomainOutcome Outcome, string Node, string? Error = null, bool StoppedNow = false, long Seen = 0, string? HostBoot = null)
+    : IVmMessage
+{
+    public string Vm => Name;
+}
 
-public sealed record DomainObservation(string Name, long Op, bool Exists, bool Running, long Seen = 0);
+public sealed record DomainObservation(string Name, long Op, bool Exists, bool Running, string Node, long Seen = 0, string? HostBoot = null) : IVmMessage
+{
+    public string Vm => Name;
+}
 
 /// <summary>A lifecycle change the agent saw from libvirt and confirmed by reading the domain's state.</summary>
 /// <param name="Seen">
@@ -40,7 +53,10 @@ public sealed record DomainObservation(string Name, long Op, bool Exists, bool R
 /// made later (a restart's own shutdown event after the new start's answer); a VM drops an event whose number is
 /// below one it already had.
 /// </param>
-public sealed record DomainStateChanged(string Name, bool Running, string Reason, long Seen = 0);
+public sealed record DomainStateChanged(string Name, bool Running, string Reason, string Node, long Seen = 0, string? HostBoot = null) : IVmMessage
+{
+    public string Vm => Name;
+}
 
-/// <summary>The node agent (re)connected to libvirt, or lost it; while connected, the host's capacity.</summary>
-public sealed record NodeAvailability(bool Available, string? Error, int Cpus = 0, long MemoryMib = 0);
+/// <summary>libvirt on <paramref name="Node"/> is reachable again: a VM that had asked about its domain there asks again.</summary>
+public sealed record HostAvailable(string Vm, string Node) : IVmMessage;

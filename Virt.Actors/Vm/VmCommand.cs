@@ -1,6 +1,21 @@
+using System.Text.Json.Serialization;
+
 namespace Virt.Actors.Vm;
 
-/// <summary>Everything a VM decides on: operator commands, what the node agent observed, and its own timeouts.</summary>
+/// <summary>
+/// Everything a VM decides on: operator commands, what the balancer and the node agent said, and its own timeouts.
+/// Commands travel between nodes inside <see cref="VmProtocol.Command"/>, named by the <c>kind</c> field.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
+[JsonDerivedType(typeof(Define), "define")]
+[JsonDerivedType(typeof(UpdateSpec), "update-spec")]
+[JsonDerivedType(typeof(Start), "start")]
+[JsonDerivedType(typeof(Stop), "stop")]
+[JsonDerivedType(typeof(Restart), "restart")]
+[JsonDerivedType(typeof(Delete), "delete")]
+[JsonDerivedType(typeof(ClearFailures), "clear-failures")]
+[JsonDerivedType(typeof(Placed), "placed")]
+[JsonDerivedType(typeof(PlacementRefused), "placement-refused")]
 public abstract record VmCommand
 {
     // Operator commands
@@ -18,8 +33,14 @@ public abstract record VmCommand
 
     public sealed record ClearFailures : VmCommand;
 
+    // The balancer's answer to a placement request
+    public sealed record Placed(long Op, string Node) : VmCommand;
+
+    public sealed record PlacementRefused(long Op, string Reason) : VmCommand;
+
     // Observations from the node agent
-    public sealed record StartDone(long Op) : VmCommand;
+    /// <param name="HostBoot">The host's boot identity when the domain started (see <see cref="VmState.HostBoot"/>).</param>
+    public sealed record StartDone(long Op, string? HostBoot = null) : VmCommand;
 
     public sealed record StartRefused(long Op, string Reason) : VmCommand;
 
@@ -28,11 +49,12 @@ public abstract record VmCommand
     /// <summary>The domain stopped (the agent checked it really is stopped). Reason: shutdown, destroyed, crashed, failed...</summary>
     public sealed record DomainStopped(string Reason) : VmCommand;
 
-    /// <summary>The domain runs (the agent checked), though Virt did not start it just now.</summary>
-    public sealed record DomainRunning : VmCommand;
+    /// <summary>The domain runs on <paramref name="Node"/> (the agent checked), though Virt did not start it just now.</summary>
+    public sealed record DomainRunning(string Node, string? HostBoot = null) : VmCommand;
 
-    /// <summary>What libvirt says about the domain, asked at start-up or after libvirt came back.</summary>
-    public sealed record Observed(bool Exists, bool Running) : VmCommand;
+    /// <summary>What libvirt on <paramref name="Node"/> says about the domain, asked at start-up or after libvirt came back.</summary>
+    /// <param name="HostBoot">The host's boot identity now; differs from the one the VM started under when the host restarted.</param>
+    public sealed record Observed(bool Exists, bool Running, string Node, string? HostBoot = null) : VmCommand;
 
     // State timeouts
     public sealed record StartTimedOut(long Op) : VmCommand;

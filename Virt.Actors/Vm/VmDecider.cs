@@ -5,9 +5,11 @@ namespace Virt.Actors.Vm;
 
 /// <summary>
 /// The VM lifecycle as a pure function. All policy lives here: which command is allowed in which phase (and why
-/// not), when an unexpected stop means restart, backoff, or Failed, and when to escalate a stop.
+/// not), when an unexpected stop means restart, backoff, or Failed, and when to escalate a stop. Where a VM runs is
+/// not decided here: a start asks for placement (<see cref="VmEvent.PlacementRequested"/>) and the balancer's answer
+/// comes back as <see cref="VmCommand.Placed"/> or <see cref="VmCommand.PlacementRefused"/>.
 /// </summary>
-public sealed class VmDecider(string node, VmDefaults defaults) : IDecider<VmState, VmCommand, VmEvent>
+public sealed class VmDecider(VmDefaults defaults) : IDecider<VmState, VmCommand, VmEvent>
 {
     private const int KeptReasons = 10;
 
@@ -38,33 +40,37 @@ public sealed class VmDecider(string node, VmDefaults defaults) : IDecider<VmSta
             (VmCommand.UpdateSpec u, VmPhase.Stopped or VmPhase.Failed) => Accept(new VmEvent.SpecUpdated(u.Spec with { Name = name }, now)),
             (VmCommand.UpdateSpec, _) => Reject($"the spec can only change while the VM is stopped; it is {Lower(s.Phase)}. Stop it first"),
 
-            (VmCommand.Start, VmPhase.Stopped or VmPhase.Recovering) => Accept(new VmEvent.StartRequested(next, node, "start requested", false, now)),
-            (VmCommand.Start, VmPhase.Starting or VmPhase.Running) => Decision<VmEvent>.Nothing,
+            (VmCommand.Start, VmPhase.Stopped or VmPhase.Recovering) => Accept(Place(next, "start requested", now)),
+            (VmCommand.Start, VmPhase.Placing or VmPhase.Starting or VmPhase.Running) => Decision<VmEvent>.Nothing,
             (VmCommand.Start, VmPhase.Stopping) when s.Then == AfterStop.Start => Decision<VmEvent>.Nothing,
             (VmCommand.Start, VmPhase.Stopping) => Reject("it is stopping; start it again once it has stopped"),
             (VmCommand.Start, VmPhase.Failed) => Reject($"it failed ({Last(s)}); run 'virt vm clear-failures {name}' first"),
 
             (VmCommand.Stop stop, VmPhase.Running or VmPhase.Starting) => Accept(new VmEvent.StopRequested(next, stop.Force ? StopMode.Force : StopMode.Graceful, AfterStop.Nothing, stop.Force ? "force-stop requested" : "stop requested", now)),
-            (VmCommand.Stop { Force: true }, VmPhase.Stopping) when s.StopMode == StopMode.Graceful => Accept(new VmEvent.StopEscalated(next, now), Desire(s, PowerState.Stopped, "force-stop requested", now)),
-            (VmCommand.Stop, VmPhase.Stopping) when s.Then == AfterStop.Start => Accept(Desire(s, PowerState.Stopped, "stop requested", now)),
-            (VmCommand.Stop, VmPhase.Recovering or VmPhase.Failed) when s.Desired == PowerState.Running => Accept(Desire(s, PowerState.Stopped, "stop requested", now)),
+            (VmCommand.Stop { Force: true }, VmPhase.Stopping) when s.StopMode == StopMode.Graceful => Accept(new VmEvent.StopEscalated(next, now), Desire(PowerState.Stopped, "force-stop requested", now)),
+            (VmCommand.Stop, VmPhase.Stopping) when s.Then == AfterStop.Start => Accept(Desire(PowerState.Stopped, "stop requested", now)),
+            (VmCommand.Stop, VmPhase.Placing or VmPhase.Recovering or VmPhase.Failed) when s.Desired == PowerState.Running => Accept(Desire(PowerState.Stopped, "stop requested", now)),
             (VmCommand.Stop, _) => Decision<VmEvent>.Nothing,
 
             (VmCommand.Restart, VmPhase.Running) => Accept(new VmEvent.StopRequested(next, StopMode.Graceful, AfterStop.Start, "restart requested", now)),
-            (VmCommand.Restart, VmPhase.Stopped or VmPhase.Recovering) => Accept(new VmEvent.StartRequested(next, node, "restart requested", false, now)),
+            (VmCommand.Restart, VmPhase.Stopped or VmPhase.Recovering) => Accept(Place(next, "restart requested", now)),
+            (VmCommand.Restart, VmPhase.Placing) => Decision<VmEvent>.Nothing,
             (VmCommand.Restart, VmPhase.Failed) => Reject($"it failed ({Last(s)}); run 'virt vm clear-failures {name}' first"),
             (VmCommand.Restart, _) => Reject($"it is {Lower(s.Phase)}; restart it once it is running"),
 
-            (VmCommand.Delete, VmPhase.Stopped or VmPhase.Failed or VmPhase.Recovering) => Accept(new VmEvent.Deleted(now)),
+            (VmCommand.Delete, VmPhase.Stopped or VmPhase.Failed or VmPhase.Recovering or VmPhase.Placing) => Accept(new VmEvent.Deleted(now)),
             (VmCommand.Delete { Force: true }, VmPhase.Running or VmPhase.Starting or VmPhase.Stopping) => Accept(new VmEvent.StopRequested(next, StopMode.Force, AfterStop.Delete, "delete --force requested", now)),
             (VmCommand.Delete, _) => Reject($"it is {Lower(s.Phase)}; stop it first, or delete with --force to stop and delete"),
 
             (VmCommand.ClearFailures, VmPhase.Failed) => s.Desired == PowerState.Running
-                ? Accept(new VmEvent.FailuresCleared(now), new VmEvent.StartRequested(next, node, "failures cleared", false, now))
+                ? Accept(new VmEvent.FailuresCleared(now), Place(next, "failures cleared", now))
                 : Accept(new VmEvent.FailuresCleared(now)),
             (VmCommand.ClearFailures, _) => s.Restarts.Count > 0 || s.FailureReasons.Count > 0 ? Accept(new VmEvent.FailuresCleared(now)) : Decision<VmEvent>.Nothing,
 
-            (VmCommand.StartDone d, VmPhase.Starting) when d.Op == s.Op => Accept(new VmEvent.Started(d.Op, now)),
+            (VmCommand.Placed p, VmPhase.Placing) when p.Op == s.Op => Accept(new VmEvent.StartRequested(next, p.Node, s.Why ?? "start requested", false, now)),
+            (VmCommand.PlacementRefused r, VmPhase.Placing) when r.Op == s.Op => Accept(new VmEvent.PlacementFailed(r.Op, r.Reason, now)),
+
+            (VmCommand.StartDone d, VmPhase.Starting) when d.Op == s.Op => Accept(new VmEvent.Started(d.Op, now, d.HostBoot)),
             (VmCommand.StartRefused r, VmPhase.Starting) when r.Op == s.Op => AfterFailure(s, new VmEvent.StartFailed(r.Op, r.Reason, now), $"start failed: {r.Reason}", failure: true, now),
             (VmCommand.StartTimedOut t, VmPhase.Starting) when t.Op == s.Op =>
                 AfterFailure(s, new VmEvent.StartFailed(t.Op, $"did not start within {Seconds(defaults.StartTimeout)}", now), $"did not start within {Seconds(defaults.StartTimeout)}", failure: true, now),
@@ -75,11 +81,11 @@ public sealed class VmDecider(string node, VmDefaults defaults) : IDecider<VmSta
 
             (VmCommand.DomainStopped stopped, VmPhase.Running) =>
                 AfterFailure(s, new VmEvent.StoppedUnexpectedly(stopped.Reason, now), Describe(stopped.Reason), failure: stopped.Reason != "shutdown", now),
-            (VmCommand.DomainRunning, VmPhase.Recovering) => Accept(new VmEvent.Started(s.Op, now)),
+            (VmCommand.DomainRunning r, VmPhase.Recovering or VmPhase.Placing) => Accept(new VmEvent.Adopted(r.Node, "found running", now, r.HostBoot)),
             (VmCommand.DomainRunning, VmPhase.Stopped) when s.Desired == PowerState.Stopped =>
                 Accept(new VmEvent.StopRequested(next, StopMode.Graceful, AfterStop.Nothing, "running outside Virt's control while it should be stopped", now)),
 
-            (VmCommand.RetryStart r, VmPhase.Recovering) when r.Op == s.Op => Accept(new VmEvent.StartRequested(next, node, $"automatic restart {s.Restarts.Count}", false, now)),
+            (VmCommand.RetryStart r, VmPhase.Recovering) when r.Op == s.Op => Accept(Place(next, $"automatic restart {s.Restarts.Count}", now, automatic: true)),
 
             (VmCommand.Observed o, _) => Reconcile(s, o, now),
             _ => Decision<VmEvent>.Nothing,
@@ -90,12 +96,26 @@ public sealed class VmDecider(string node, VmDefaults defaults) : IDecider<VmSta
     {
         VmEvent.Defined d => VmState.Absent with { Phase = VmPhase.Stopped, Spec = d.Spec, Since = d.At, Op = s.Op },
         VmEvent.SpecUpdated u => s with { Spec = u.Spec },
+        VmEvent.PlacementRequested p => s with
+        {
+            Phase = VmPhase.Placing, Desired = PowerState.Running, Node = null, Op = p.Op, Since = p.At, Then = AfterStop.Nothing, Why = p.Why,
+            Automatic = p.Automatic, Restarts = p.CountsAsRestart ? [.. Window(s, p.At), p.At] : s.Restarts,
+        },
+        VmEvent.PlacementFailed f when s.Automatic => s with
+        {
+            Phase = VmPhase.Recovering, RetryDelay = defaults.PlacementRetry, Since = f.At, LastError = $"no host can run it: {f.Reason}",
+        },
+        VmEvent.PlacementFailed f => s with
+        {
+            Phase = VmPhase.Stopped, Desired = PowerState.Stopped, Since = f.At, LastError = $"no host can run it: {f.Reason}",
+        },
         VmEvent.StartRequested r => s with
         {
             Phase = VmPhase.Starting, Desired = PowerState.Running, Node = r.Node, Op = r.Op, Since = r.At, Then = AfterStop.Nothing,
             Restarts = r.CountsAsRestart ? [.. Window(s, r.At), r.At] : s.Restarts,
         },
-        VmEvent.Started st => s with { Phase = VmPhase.Running, Since = st.At, LastError = null },
+        VmEvent.Started st => s with { Phase = VmPhase.Running, Since = st.At, LastError = null, HostBoot = st.HostBoot ?? s.HostBoot },
+        VmEvent.Adopted a => s with { Phase = VmPhase.Running, Node = a.Node, Since = a.At, Desired = PowerState.Running, HostBoot = a.HostBoot ?? s.HostBoot },
         VmEvent.StartFailed f => s with { LastError = f.Reason },
         VmEvent.StopRequested r => s with
         {
@@ -107,7 +127,7 @@ public sealed class VmDecider(string node, VmDefaults defaults) : IDecider<VmSta
         VmEvent.StoppedUnexpectedly u => s with { Phase = VmPhase.Stopped, Node = null, Since = u.At, LastError = Describe(u.Reason) },
         VmEvent.RestartScheduled r => s with
         {
-            Phase = VmPhase.Recovering, Op = r.Op, RetryDelay = r.Delay, Since = r.At, Desired = PowerState.Running,
+            Phase = VmPhase.Recovering, Op = r.Op, RetryDelay = r.Delay, Since = r.At, Desired = PowerState.Running, Node = null,
             Restarts = [.. Window(s, r.At), r.At], FailureReasons = [.. s.FailureReasons.TakeLast(KeptReasons - 1), r.Reason],
         },
         VmEvent.Failed f => s with { Phase = VmPhase.Failed, FailureReasons = f.Reasons, Node = null, Since = f.At },
@@ -119,7 +139,7 @@ public sealed class VmDecider(string node, VmDefaults defaults) : IDecider<VmSta
         VmEvent.DesiredChanged d => s with
         {
             Desired = d.Desired, Then = d.Desired == PowerState.Stopped && s.Then == AfterStop.Start ? AfterStop.Nothing : s.Then,
-            Phase = s.Phase == VmPhase.Recovering && d.Desired == PowerState.Stopped ? VmPhase.Stopped : s.Phase,
+            Phase = s.Phase is VmPhase.Recovering or VmPhase.Placing && d.Desired == PowerState.Stopped ? VmPhase.Stopped : s.Phase,
         },
         VmEvent.Deleted d => s with { Phase = VmPhase.Deleted, Desired = PowerState.Stopped, Node = null, Since = d.At },
         _ => s,
@@ -130,7 +150,7 @@ public sealed class VmDecider(string node, VmDefaults defaults) : IDecider<VmSta
         VmPhase.Starting => new StateTimeout<VmCommand>($"start-{s.Op}", defaults.StartTimeout, new VmCommand.StartTimedOut(s.Op)),
         VmPhase.Stopping when s.StopMode == StopMode.Graceful =>
             new StateTimeout<VmCommand>($"stop-{s.Op}", s.Spec?.StopTimeout ?? defaults.StopTimeout, new VmCommand.StopTimedOut(s.Op)),
-        VmPhase.Recovering => new StateTimeout<VmCommand>($"retry-{s.Op}", s.RetryDelay, new VmCommand.RetryStart(s.Op)),
+        VmPhase.Recovering => new StateTimeout<VmCommand>($"retry-{s.Op}-{s.Since.UtcTicks}", s.RetryDelay, new VmCommand.RetryStart(s.Op)),
         _ => null,
     };
 
@@ -141,7 +161,7 @@ public sealed class VmDecider(string node, VmDefaults defaults) : IDecider<VmSta
     private Decision<VmEvent> AfterFailure(VmState s, VmEvent first, string reason, bool failure, DateTimeOffset now)
     {
         var spec = s.Spec!;
-        var stamped = string.Create(CultureInfo.InvariantCulture, $"{now:yyyy-MM-dd HH:mm:ss}Z {reason}");
+        var stamped = Stamp(reason, now);
         if (spec.Restart == RestartPolicy.Never || (spec.Restart == RestartPolicy.OnFailure && !failure))
         {
             var why = $"{reason}; restart policy {Lower(spec.Restart)} leaves it stopped";
@@ -164,7 +184,7 @@ public sealed class VmDecider(string node, VmDefaults defaults) : IDecider<VmSta
 
     private Decision<VmEvent> FinishStop(VmState s, DateTimeOffset now) => s.Then switch
     {
-        AfterStop.Start => Accept(new VmEvent.Stopped(now), new VmEvent.StartRequested(s.Op + 1, node, "restart requested", false, now)),
+        AfterStop.Start => Accept(new VmEvent.Stopped(now), Place(s.Op + 1, "restart requested", now)),
         AfterStop.Delete => Accept(new VmEvent.Stopped(now), new VmEvent.Deleted(now)),
         _ => Accept(new VmEvent.Stopped(now)),
     };
@@ -175,27 +195,35 @@ public sealed class VmDecider(string node, VmDefaults defaults) : IDecider<VmSta
         var next = s.Op + 1;
         return (s.Phase, o.Running) switch
         {
-            (VmPhase.Running, false) when s.Desired == PowerState.Running =>
-                Recount(s, new VmEvent.StartRequested(next, node, "found stopped when virt-node started; starting it (counts as a restart)", true, now), now),
-            (VmPhase.Starting, true) => Accept(new VmEvent.Started(s.Op, now)),
-            (VmPhase.Starting, false) => Accept(new VmEvent.StartRequested(next, node, "the start was interrupted; starting again", false, now)),
+            (VmPhase.Running, false) when s.Desired == PowerState.Running => Recount(s, FoundStopped(s, o), now),
+            (VmPhase.Starting, true) => Accept(new VmEvent.Started(s.Op, now, o.HostBoot)),
+            (VmPhase.Starting, false) => Accept(new VmEvent.StartRequested(next, s.Node ?? o.Node, "the start was interrupted; starting again", false, now)),
             (VmPhase.Stopping, false) => FinishStop(s, now),
             (VmPhase.Stopping, true) => Accept(new VmEvent.StopRequested(next, s.StopMode, s.Then, "the stop was interrupted; stopping again", now)),
             (VmPhase.Stopped, true) => Accept(new VmEvent.StopRequested(next, StopMode.Graceful, AfterStop.Nothing, "running while it should be stopped", now)),
-            (VmPhase.Recovering, true) => Accept(new VmEvent.Started(s.Op, now)),
+            (VmPhase.Recovering or VmPhase.Placing, true) => Accept(new VmEvent.Adopted(o.Node, "found running", now, o.HostBoot)),
             _ => Decision<VmEvent>.Nothing,
         };
     }
 
+    /// <summary>Why a VM that should run was found stopped: the host restarted (its boot identity changed), or it stopped while virt-node was away.</summary>
+    private static string FoundStopped(VmState s, VmCommand.Observed o) =>
+        s.HostBoot is not null && o.HostBoot is not null && s.HostBoot != o.HostBoot
+            ? $"host {o.Node} restarted (found stopped under a new boot of the host); starting it again"
+            : "found stopped when virt-node started; starting it again";
+
     /// <summary>A start that counts as a restart, unless the window is already spent: then Failed.</summary>
-    private Decision<VmEvent> Recount(VmState s, VmEvent.StartRequested start, DateTimeOffset now)
+    private Decision<VmEvent> Recount(VmState s, string why, DateTimeOffset now)
     {
         var max = s.Spec!.MaxRestarts ?? defaults.MaxRestarts;
         if (Window(s, now).Count() + 1 <= max)
-            return Accept(start);
-        var reasons = s.FailureReasons.Concat([$"found stopped when virt-node started; {max} restart(s) within the window were used"]).TakeLast(KeptReasons).ToList();
+            return Accept(Place(s.Op + 1, why + " (counts as a restart)", now, automatic: true, countsAsRestart: true));
+        var reasons = s.FailureReasons.Concat([Stamp(why, now), $"gave up: the {max} restart(s) allowed within the window were used"]).TakeLast(KeptReasons).ToList();
         return Accept(new VmEvent.Failed(reasons, now));
     }
+
+    private static VmEvent.PlacementRequested Place(long op, string why, DateTimeOffset now, bool automatic = false, bool countsAsRestart = false) =>
+        new(op, why, automatic, countsAsRestart, now);
 
     private IEnumerable<DateTimeOffset> Window(VmState s, DateTimeOffset now)
     {
@@ -209,7 +237,9 @@ public sealed class VmDecider(string node, VmDefaults defaults) : IDecider<VmSta
         return TimeSpan.FromTicks((long)Math.Min(ticks, defaults.RestartBackoffMax.Ticks));
     }
 
-    private static VmEvent.DesiredChanged Desire(VmState s, PowerState desired, string why, DateTimeOffset now) => new(desired, why, now);
+    private static VmEvent.DesiredChanged Desire(PowerState desired, string why, DateTimeOffset now) => new(desired, why, now);
+
+    private static string Stamp(string reason, DateTimeOffset now) => string.Create(CultureInfo.InvariantCulture, $"{now:yyyy-MM-dd HH:mm:ss}Z {reason}");
 
     private static string Describe(string reason) => reason switch
     {

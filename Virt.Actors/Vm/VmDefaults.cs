@@ -3,7 +3,7 @@ using Microsoft.Extensions.Configuration;
 namespace Virt.Actors.Vm;
 
 /// <summary>Bound from <c>virt.vm</c>: lifecycle defaults for VMs whose spec does not set them (see hocon/virt.conf).</summary>
-public sealed class VmDefaults
+public sealed class VmDefaults : Virt.Hocon.IValidatedOptions
 {
     /// <summary>How long a graceful shutdown may take before the VM is destroyed.</summary>
     [ConfigurationKeyName("stop-timeout")]
@@ -26,4 +26,30 @@ public sealed class VmDefaults
 
     [ConfigurationKeyName("restart-backoff-max")]
     public TimeSpan RestartBackoffMax { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>An automatic restart that no host could take is tried again after this long.</summary>
+    [ConfigurationKeyName("placement-retry")]
+    public TimeSpan PlacementRetry { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a VM waits for the balancer's answer before it asks again.</summary>
+    [ConfigurationKeyName("placement-timeout")]
+    public TimeSpan PlacementTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    public IEnumerable<(string Key, string Problem)> Problems()
+    {
+        foreach (var (key, value) in new[]
+                 {
+                     ("stop-timeout", StopTimeout), ("start-timeout", StartTimeout), ("restart-window", RestartWindow), ("restart-backoff", RestartBackoff),
+                     ("restart-backoff-max", RestartBackoffMax), ("placement-retry", PlacementRetry), ("placement-timeout", PlacementTimeout),
+                 })
+        {
+            if (value <= TimeSpan.Zero)
+                yield return (key, "must be a positive duration, like 30s");
+        }
+
+        if (MaxRestarts < 0)
+            yield return ("max-restarts", $"must be 0 or more, not {MaxRestarts}");
+        if (RestartBackoff > RestartBackoffMax)
+            yield return ("restart-backoff", $"({RestartBackoff.TotalSeconds:0.###}s) is above restart-backoff-max ({RestartBackoffMax.TotalSeconds:0.###}s)");
+    }
 }

@@ -1,16 +1,31 @@
+using System.Text.Json.Serialization;
+using Virt.Actors.Persistence;
+
 namespace Virt.Actors.Vm;
 
 /// <summary>What happened to a VM; its journal. Each carries when it was decided.</summary>
-public abstract record VmEvent(DateTimeOffset At)
+public abstract record VmEvent(DateTimeOffset At) : IVirtSerializable
 {
     public sealed record Defined(VmSpec Spec, DateTimeOffset At) : VmEvent(At);
 
     public sealed record SpecUpdated(VmSpec Spec, DateTimeOffset At) : VmEvent(At);
 
+    /// <summary>The VM should run: the balancer is asked where.</summary>
+    /// <param name="Automatic">Virt's own start (a restart), not the operator's: a refusal waits and retries instead of giving up.</param>
+    /// <param name="CountsAsRestart">An automatic start that spends one of the restarts allowed in the window.</param>
+    public sealed record PlacementRequested(long Op, string Why, bool Automatic, bool CountsAsRestart, DateTimeOffset At) : VmEvent(At);
+
+    /// <summary>No host can take it (the balancer's reasons, per host).</summary>
+    public sealed record PlacementFailed(long Op, string Reason, DateTimeOffset At) : VmEvent(At);
+
     /// <param name="CountsAsRestart">An automatic start that spends one of the restarts allowed in the window.</param>
     public sealed record StartRequested(long Op, string Node, string Why, bool CountsAsRestart, DateTimeOffset At) : VmEvent(At);
 
-    public sealed record Started(long Op, DateTimeOffset At) : VmEvent(At);
+    /// <param name="HostBoot">The boot identity of the host it started on.</param>
+    public sealed record Started(long Op, DateTimeOffset At, string? HostBoot = null) : VmEvent(At);
+
+    /// <summary>Found running on <paramref name="Node"/> when Virt did not expect it to run there yet: taken as running.</summary>
+    public sealed record Adopted(string Node, string Why, DateTimeOffset At, string? HostBoot = null) : VmEvent(At);
 
     public sealed record StartFailed(long Op, string Reason, DateTimeOffset At) : VmEvent(At);
 
@@ -23,8 +38,14 @@ public abstract record VmEvent(DateTimeOffset At)
 
     public sealed record StoppedUnexpectedly(string Reason, DateTimeOffset At) : VmEvent(At);
 
+    /// <param name="Delay">Stored as whole milliseconds, <c>delayMs</c> (manifest v2; v1 stored a .NET time span text).</param>
     /// <param name="Reason">Why a restart is needed, kept with the VM's failure reasons.</param>
-    public sealed record RestartScheduled(long Op, int Attempt, TimeSpan Delay, string Reason, DateTimeOffset At) : VmEvent(At);
+    public sealed record RestartScheduled(
+        long Op,
+        int Attempt,
+        [property: JsonPropertyName("delayMs"), JsonConverter(typeof(MillisecondsConverter))] TimeSpan Delay,
+        string Reason,
+        DateTimeOffset At) : VmEvent(At);
 
     public sealed record Failed(IReadOnlyList<string> Reasons, DateTimeOffset At) : VmEvent(At);
 

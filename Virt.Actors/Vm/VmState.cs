@@ -1,13 +1,15 @@
+using Virt.Actors.Persistence;
+
 namespace Virt.Actors.Vm;
 
 /// <summary>
-/// Lifecycle phases. Placing, Migrating and Recovering belong to the cluster work; Recovering is also the wait
-/// before an automatic restart.
+/// Lifecycle phases. Migrating belongs to the migration work; Recovering is the wait before an automatic restart.
 /// <code>
-/// Absent   --define--> Stopped --start--> Starting --started--> Running
+/// Absent   --define--> Stopped --start--> Placing --placed--> Starting --started--> Running
+/// Placing  --refused-->  Stopped (operator's start) or Recovering (Virt's own restart, retried)
 /// Running  --stop-->   Stopping --stopped--> Stopped     (graceful, destroyed after stop-timeout)
-/// Running  --crash-->  Recovering --backoff--> Starting   (or Failed after max-restarts in restart-window)
-/// Failed   --clear-failures--> Stopped (and Starting if desired running)
+/// Running  --crash-->  Recovering --backoff--> Placing   (or Failed after max-restarts in restart-window)
+/// Failed   --clear-failures--> Stopped (and Placing if desired running)
 /// Stopped/Failed --delete--> Deleted
 /// </code>
 /// </summary>
@@ -46,7 +48,7 @@ public enum AfterStop
 }
 
 /// <summary>A VM's whole state: the fold of its events. <see cref="Op"/> numbers the side effects so late answers to old ones are ignored.</summary>
-public sealed record VmState
+public sealed record VmState : IVirtSerializable
 {
     public static VmState Absent { get; } = new();
 
@@ -56,6 +58,7 @@ public sealed record VmState
 
     public PowerState Desired { get; init; } = PowerState.Stopped;
 
+    /// <summary>The host it runs on (or is starting or stopping on).</summary>
     public string? Node { get; init; }
 
     public long Op { get; init; }
@@ -63,6 +66,17 @@ public sealed record VmState
     public StopMode StopMode { get; init; }
 
     public AfterStop Then { get; init; }
+
+    /// <summary>While Placing: why it is to start, and whether it is Virt's own start (see <see cref="VmEvent.PlacementRequested"/>).</summary>
+    public string? Why { get; init; }
+
+    public bool Automatic { get; init; }
+
+    /// <summary>
+    /// The boot identity of the host when the VM started there (the kernel's boot id, or a fresh id per connection for
+    /// libvirt's test driver, whose domains end with virt-node). A different one later means the host restarted.
+    /// </summary>
+    public string? HostBoot { get; init; }
 
     /// <summary>When automatic restarts happened (those inside the restart window count).</summary>
     public IReadOnlyList<DateTimeOffset> Restarts { get; init; } = [];
@@ -77,4 +91,7 @@ public sealed record VmState
     public string? LastError { get; init; }
 
     public bool Exists => Phase is not (VmPhase.Absent or VmPhase.Deleted);
+
+    /// <summary>Holds capacity on <see cref="Node"/>.</summary>
+    public bool OnHost => Phase is VmPhase.Starting or VmPhase.Running or VmPhase.Stopping or VmPhase.Migrating && Node is not null;
 }

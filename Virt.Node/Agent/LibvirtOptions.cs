@@ -3,7 +3,7 @@ using Microsoft.Extensions.Configuration;
 namespace Virt.Node.Agent;
 
 /// <summary>Bound from <c>virt.libvirt</c>; see hocon/virt.conf.</summary>
-internal sealed class LibvirtOptions
+internal sealed class LibvirtOptions : Virt.Hocon.IValidatedOptions
 {
     /// <summary>A libvirt URI, or <c>simulated</c>: the test driver with simulated-host.xml shipped next to virt-node.</summary>
     public string Uri { get; set; } = "simulated";
@@ -25,4 +25,20 @@ internal sealed class LibvirtOptions
     public uint KeepaliveCount { get; set; } = 3;
 
     public string ResolvedUri => Uri == "simulated" ? "test://" + Path.Combine(AppContext.BaseDirectory, "simulated-host.xml") : Uri;
+
+    public IEnumerable<(string Key, string Problem)> Problems()
+    {
+        if (Uri != "simulated" && !System.Uri.TryCreate(Uri, UriKind.Absolute, out _))
+            yield return ("uri", $"'{Uri}' is not a libvirt URI like qemu:///system, qemu+tcp://host/system or test:///path/host.xml (or \"simulated\")");
+        if (DomainType is not ("auto" or "test" or "qemu" or "kvm"))
+            yield return ("domain-type", $"'{DomainType}' is not one of auto, test, qemu, kvm");
+        if (ReconnectMin <= TimeSpan.Zero)
+            yield return ("reconnect-min", "must be a positive duration, like 1s");
+        if (ReconnectMax <= TimeSpan.Zero)
+            yield return ("reconnect-max", "must be a positive duration, like 30s");
+        else if (ReconnectMin > ReconnectMax)
+            yield return ("reconnect-min", $"({ReconnectMin.TotalSeconds:0.###}s) is above reconnect-max ({ReconnectMax.TotalSeconds:0.###}s); the backoff doubles from the one up to the other");
+        if (KeepaliveInterval <= TimeSpan.Zero)
+            yield return ("keepalive-interval", "must be a positive duration, like 5s");
+    }
 }

@@ -1,11 +1,11 @@
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Virt.Actors.Cluster;
-using Virt.Actors.Runtime;
+using Virt.Actors.Index;
 using Virt.Actors.Vm;
 using Virt.Node.Agent;
-using Virt.Node.Hosting;
 
 namespace Virt.Node.Api;
 
@@ -18,12 +18,14 @@ internal static class NodeEndpoints
         app.MapGet("/v1/health", Health);
     }
 
-    private static async Task<IResult> Show(NodeRuntime rt)
+    private static async Task<IResult> Show(ApiContext api)
     {
-        var status = await rt.Agent.Ask<NodeStatus>(new GetNodeStatus(), rt.Timeout);
-        var vms = await rt.Directory.Ask<object>(new VmProtocol.ListVms(), rt.Timeout) as List<VmView> ?? [];
-        var known = vms.ToDictionary(v => v.Name, v => v.Spec.Uuid.ToString(), StringComparer.Ordinal);
+        var status = await api.Ask<NodeStatus>(api.Agent, new GetNodeStatus());
+        var listing = await api.Ask<VmIndexProtocol.Listing>(api.Index, new VmIndexProtocol.List());
+        var vms = listing.Vms;
+        var known = vms.ToDictionary(v => v.Spec!.Name, v => v.Spec!.Uuid.ToString(), StringComparer.Ordinal);
         var unknown = status.Domains.Where(d => !known.TryGetValue(d.Name, out var uuid) || !uuid.Equals(d.Uuid, StringComparison.OrdinalIgnoreCase)).ToList();
+        var here = vms.Where(v => v.OnHost && v.Node == api.NodeName).ToList();
         return Results.Json(new
         {
             status.Name,
@@ -37,31 +39,38 @@ internal static class NodeEndpoints
             MemoryMib = status.MemoryBytes >> 20,
             status.ReconnectAttempts,
             Vms = vms.Count,
-            Running = vms.Count(v => v.State == VmPhase.Running),
-            Failed = vms.Count(v => v.State == VmPhase.Failed),
-            AllocatedVcpus = vms.Where(v => v.State is VmPhase.Running or VmPhase.Starting).Sum(v => v.Spec.Vcpus),
-            AllocatedMemoryMib = vms.Where(v => v.State is VmPhase.Running or VmPhase.Starting).Sum(v => v.Spec.MemoryMib),
+            Running = vms.Count(v => v.Phase == VmPhase.Running),
+            Failed = vms.Count(v => v.Phase == VmPhase.Failed),
+            AllocatedVcpus = here.Sum(v => v.Spec!.Vcpus),
+            AllocatedMemoryMib = here.Sum(v => v.Spec!.MemoryMib),
             UnknownDomains = unknown,
             status.Domains,
         }, ApiJson.Options);
     }
 
-    private static async Task<IResult> Health(NodeRuntime rt)
+    /// <summary>
+    /// 200 when this node is ready: libvirt connected, a member of the cluster, the VM index current, and every VM
+    /// the journal knows has its entity started (remember-entities brings them back after a restart).
+    /// </summary>
+    private static async Task<IResult> Health(ApiContext api)
     {
-        var health = await rt.Agent.Ask<Health>(new GetHealth(), rt.Timeout);
-        var directory = await rt.Directory.Ask<VmProtocol.Status>(new VmProtocol.GetStatus(), rt.Timeout);
-        var cluster = await rt.ClusterMember.Ask<ClusterProtocol.Standing>(new ClusterProtocol.GetStanding(), rt.Timeout);
-        var joined = cluster.State == MemberState.Joined;
-        var ok = health.Healthy && directory.Ready && joined;
+        var health = await api.Ask<Health>(api.Agent, new GetHealth());
+        var index = await api.Ask<VmIndexProtocol.Status>(api.Index, new VmIndexProtocol.GetStatus());
+        var region = await api.Ask<CurrentShardRegionState>(api.Vms, GetShardRegionState.Instance);
+        var entities = region.Shards.Sum(s => s.EntityIds.Count);
+        var member = Cluster.Get(api.System).SelfMember.Status;
+        var joined = member == MemberStatus.Up;
+        var vmsReady = index.Ready && entities >= index.Vms;
+        var ok = health.Healthy && vmsReady && joined;
         return Results.Json(new
         {
             Status = ok ? "ok" : "degraded",
             Libvirt = health.Healthy,
             health.Error,
-            VmsReady = directory.Ready,
-            directory.Recovering,
-            Cluster = cluster.State,
-            ClusterError = cluster.Error,
+            VmsReady = vmsReady,
+            Recovering = Math.Max(0, index.Vms - entities),
+            Cluster = member.ToString().ToLowerInvariant(),
+            ClusterError = joined ? null : $"this node is {member.ToString().ToLowerInvariant()} in the cluster, not up",
         }, ApiJson.Options, statusCode: ok ? 200 : 503);
     }
 }

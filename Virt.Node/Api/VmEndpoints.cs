@@ -2,17 +2,17 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Virt.Actors.Fsm;
-using Virt.Actors.Runtime;
+using Virt.Actors.Index;
 using Virt.Actors.Vm;
 using Virt.Node.Agent;
-using Virt.Node.Hosting;
 
 namespace Virt.Node.Api;
 
 /// <summary>
-/// /v1/vms: create, list, show, update, start, stop, restart, delete, clear-failures. A command is answered only
-/// after its events are stored; commands that need libvirt are refused (503, nothing stored) while it is unreachable.
+/// /v1/vms: create, list, show, update, start, stop, restart, delete, clear-failures. A command goes to the VM's
+/// entity (wherever its shard lives) and is answered only after its events are stored; a start only once it is
+/// placed. Commands that need libvirt are refused (503, nothing stored) while it is unreachable. Listing reads the
+/// VM index, never every entity.
 /// </summary>
 internal static class VmEndpoints
 {
@@ -21,16 +21,32 @@ internal static class VmEndpoints
         var vms = app.MapGroup("/v1/vms");
         vms.MapPost("", Create);
         vms.MapGet("", List);
+        vms.MapPost("/clear-failures", ClearAllFailures);
         vms.MapGet("/{name}", Show);
         vms.MapPut("/{name}", Update);
-        vms.MapPost("/{name}/start", (string name, NodeRuntime rt) => Command(rt, name, new VmCommand.Start(), needsLibvirt: true));
-        vms.MapPost("/{name}/stop", (string name, bool? force, NodeRuntime rt) => Command(rt, name, new VmCommand.Stop(force ?? false), needsLibvirt: true));
-        vms.MapPost("/{name}/restart", (string name, NodeRuntime rt) => Command(rt, name, new VmCommand.Restart(), needsLibvirt: true));
-        vms.MapPost("/{name}/clear-failures", (string name, NodeRuntime rt) => Command(rt, name, new VmCommand.ClearFailures(), needsLibvirt: false));
-        vms.MapDelete("/{name}", (string name, bool? force, NodeRuntime rt) => Command(rt, name, new VmCommand.Delete(force ?? false), needsLibvirt: true));
+        vms.MapPost("/{name}/start", (string name, ApiContext api) => Command(api, name, new VmCommand.Start(), needsLibvirt: true));
+        vms.MapPost("/{name}/stop", (string name, HttpRequest request, ApiContext api) =>
+            Flag(request, "force") is var (force, bad) && bad is not null ? Task.FromResult(bad) : Command(api, name, new VmCommand.Stop(force), needsLibvirt: true));
+        vms.MapPost("/{name}/restart", (string name, ApiContext api) => Command(api, name, new VmCommand.Restart(), needsLibvirt: true));
+        vms.MapPost("/{name}/clear-failures", (string name, ApiContext api) => Command(api, name, new VmCommand.ClearFailures(), needsLibvirt: false));
+        vms.MapDelete("/{name}", (string name, HttpRequest request, ApiContext api) =>
+            Flag(request, "force") is var (force, bad) && bad is not null ? Task.FromResult(bad) : Command(api, name, new VmCommand.Delete(force), needsLibvirt: true));
     }
 
-    private static async Task<IResult> Create(HttpRequest request, NodeRuntime rt)
+    /// <summary>A boolean query parameter: absent is false; anything but true/false is a 400 that says so.</summary>
+    internal static (bool Value, IResult? Error) Flag(HttpRequest request, string name)
+    {
+        if (!request.Query.TryGetValue(name, out var values) || values.Count == 0)
+            return (false, null);
+        return values.ToString().ToLowerInvariant() switch
+        {
+            "true" or "" => (true, null),
+            "false" => (false, null),
+            var other => (false, Problems.BadQuery(name, $"'{other}' is not true or false")),
+        };
+    }
+
+    private static async Task<IResult> Create(HttpRequest request, ApiContext api)
     {
         var (body, error) = await ReadBody(request);
         if (error is not null)
@@ -38,34 +54,39 @@ internal static class VmEndpoints
         var (spec, errors) = VmRequest.Read(body);
         if (spec is null)
             return Problems.BadRequest(errors);
-        return await Command(rt, spec.Name, new VmCommand.Define(spec), needsLibvirt: false, created: true);
+        return await Command(api, spec.Name, new VmCommand.Define(spec), needsLibvirt: false, created: true);
     }
 
-    private static async Task<IResult> Update(string name, HttpRequest request, NodeRuntime rt)
+    private static async Task<IResult> Update(string name, HttpRequest request, ApiContext api)
     {
         var (body, error) = await ReadBody(request);
         if (error is not null)
             return error;
-        var current = await Ask(rt, new VmProtocol.GetVm(name));
+        var current = await Ask(api, new VmProtocol.Get(name));
         if (current is not VmView view)
             return current as IResult ?? Problems.NotFound(name);
         var (spec, errors) = VmRequest.Read(body, name);
         if (spec is null)
             return Problems.BadRequest(errors);
         var keepUuid = body.TryGetProperty("uuid", out _) ? spec : spec with { Uuid = view.Spec.Uuid };
-        return await Command(rt, name, new VmCommand.UpdateSpec(keepUuid), needsLibvirt: false);
+        return await Command(api, name, new VmCommand.UpdateSpec(keepUuid), needsLibvirt: false);
     }
 
-    private static async Task<IResult> List(NodeRuntime rt) =>
-        await Ask(rt, new VmProtocol.ListVms()) switch
+    private static async Task<IResult> List(ApiContext api)
+    {
+        try
         {
-            List<VmView> views => Results.Json(views.Select(VmResource.Of), ApiJson.Options),
-            IResult problem => problem,
-            var other => throw new InvalidOperationException($"unexpected reply {other}"),
-        };
+            var listing = await api.Ask<VmIndexProtocol.Listing>(api.Index, new VmIndexProtocol.List());
+            return Results.Json(listing.Vms.Select(v => VmResource.Of(api.View(v))), ApiJson.Options);
+        }
+        catch (Akka.Actor.AskTimeoutException)
+        {
+            return Problems.Timeout(api.Timeout);
+        }
+    }
 
-    private static async Task<IResult> Show(string name, NodeRuntime rt) =>
-        await Ask(rt, new VmProtocol.GetVm(name)) switch
+    private static async Task<IResult> Show(string name, ApiContext api) =>
+        await Ask(api, new VmProtocol.Get(name)) switch
         {
             VmView view => Results.Json(VmResource.Of(view), ApiJson.Options),
             VmProtocol.NotFound => Problems.NotFound(name),
@@ -73,53 +94,77 @@ internal static class VmEndpoints
             var other => throw new InvalidOperationException($"unexpected reply {other}"),
         };
 
-    private static async Task<IResult> Command(NodeRuntime rt, string name, VmCommand command, bool needsLibvirt, bool created = false)
+    /// <summary><c>POST /v1/vms/clear-failures</c>: every VM with failures or restarts counted forgets them; the answer names them.</summary>
+    private static async Task<IResult> ClearAllFailures(ApiContext api)
     {
+        VmIndexProtocol.Listing listing;
+        try
+        {
+            listing = await api.Ask<VmIndexProtocol.Listing>(api.Index, new VmIndexProtocol.List());
+        }
+        catch (Akka.Actor.AskTimeoutException)
+        {
+            return Problems.Timeout(api.Timeout);
+        }
+
+        var names = listing.Vms.Where(v => v.Restarts.Count > 0 || v.FailureReasons.Count > 0 || v.Phase == VmPhase.Failed).Select(v => v.Spec!.Name).ToList();
+        var results = await Task.WhenAll(names.Select(async n => (Name: n, Reply: await Ask(api, new VmProtocol.Command(n, new VmCommand.ClearFailures())))));
+        return Results.Json(new
+        {
+            Cleared = results.Where(r => r.Reply is VmProtocol.Result { Accepted: true }).Select(r => r.Name).ToList(),
+            Refused = results.Where(r => r.Reply is not VmProtocol.Result { Accepted: true }).ToDictionary(r => r.Name, r => r.Reply is VmProtocol.Result res ? res.Reason : "no answer in time"),
+        }, ApiJson.Options);
+    }
+
+    private static async Task<IResult> Command(ApiContext api, string name, VmCommand command, bool needsLibvirt, bool created = false)
+    {
+        if (!VmSpecValidator.IsValidName(name))
+            return command is VmCommand.Define ? Problems.BadRequest([new FieldError("name", $"'{name}' is not a valid VM name: use {VmSpecValidator.NameRuleText}")]) : Problems.NotFound(name);
         if (needsLibvirt)
         {
-            var health = await rt.Agent.Ask<Health>(new GetHealth(), rt.Timeout);
+            var health = await api.Ask<Health>(api.Agent, new GetHealth());
             if (!health.Healthy)
                 return Problems.Unavailable(health.Error ?? "libvirt is unreachable");
         }
 
-        return await Ask(rt, new VmProtocol.ToVm(name, command)) switch
+        return await Ask(api, new VmProtocol.Command(name, command)) switch
         {
             VmProtocol.NotFound => Problems.NotFound(name),
-            CommandResult<VmState, VmEvent> { Accepted: false } refused when command is VmCommand.Define =>
+            VmProtocol.Result { Accepted: false } refused when command is VmCommand.Define =>
                 Results.Problem(statusCode: 409, title: "already exists", detail: $"{refused.Reason}; choose another name, or delete it first"),
-            CommandResult<VmState, VmEvent> { Accepted: false } refused => Problems.Conflict(name, refused.State.Phase, refused.Reason!),
-            CommandResult<VmState, VmEvent> ok when created =>
-                Results.Json(VmResource.Of(VmView.Of(ok.State, rt.Defaults, rt.System.Time.GetUtcNow())), ApiJson.Options, statusCode: 201),
-            CommandResult<VmState, VmEvent> ok => ok.State.Exists
-                ? Results.Json(VmResource.Of(VmView.Of(ok.State, rt.Defaults, rt.System.Time.GetUtcNow())), ApiJson.Options, statusCode: ok.Events.Count > 0 ? 202 : 200)
-                : Results.NoContent(),
+            VmProtocol.Result { Accepted: false } refused => Problems.Conflict(name, refused.Phase, refused.Reason!),
+            VmProtocol.Result { View: { } view } when created => Results.Json(VmResource.Of(view), ApiJson.Options, statusCode: 201),
+            VmProtocol.Result { View: { } view } ok => Results.Json(VmResource.Of(view), ApiJson.Options, statusCode: ok.Events > 0 ? 202 : 200),
+            VmProtocol.Result => Results.NoContent(),
             IResult problem => problem,
             var other => throw new InvalidOperationException($"unexpected reply {other}"),
         };
     }
 
-    private static async Task<object> Ask(NodeRuntime rt, object message)
+    private static async Task<object> Ask(ApiContext api, object message)
     {
         try
         {
-            return await rt.Directory.Ask<object>(message, rt.Timeout);
+            return await api.Ask<object>(api.Vms, message);
         }
-        catch (AskTimeoutException)
+        catch (Akka.Actor.AskTimeoutException)
         {
-            return Problems.Timeout(rt.Timeout);
+            return Problems.Timeout(api.Timeout);
         }
     }
+
+    private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false, MaxDepth = 16 };
 
     private static async Task<(JsonElement Body, IResult? Error)> ReadBody(HttpRequest request)
     {
         try
         {
-            using var document = await JsonDocument.ParseAsync(request.Body);
+            using var document = await JsonDocument.ParseAsync(request.Body, Strict);
             return (document.RootElement.Clone(), null);
         }
         catch (JsonException ex)
         {
-            var what = ex.Message.Split(" LineNumber:")[0];
+            var what = ex.Message.Split(" LineNumber:")[0].Split(" Path:")[0];
             return (default, Problems.BadRequest([new FieldError("body", $"not valid JSON at line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}: {what}")]));
         }
     }

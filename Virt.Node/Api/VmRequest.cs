@@ -6,15 +6,24 @@ namespace Virt.Node.Api;
 
 /// <summary>
 /// Reads a VM spec from a request body, field by field, so every problem names its field. Sizes may be numbers
-/// (<c>memoryMib</c>) or text with a unit (<c>"memory": "2GiB"</c>); durations are text like <c>"30s"</c>.
+/// (<c>memoryMib</c>) or text with a unit (<c>"memory": "2GiB"</c>); durations are text like <c>"30s"</c>. A field
+/// this API does not know is an error naming the nearest known one (a typo must not silently drop a disk).
 /// </summary>
 internal static class VmRequest
 {
+    public const int MaxDisks = 32;
+    public const int MaxNics = 32;
+
+    private static readonly string[] SpecFields = ["name", "uuid", "vcpus", "memory", "memoryMib", "restart", "priority", "stopTimeout", "maxRestarts", "restartWindow", "disks", "nics"];
+    private static readonly string[] DiskFields = ["kind", "path", "target", "bus", "readOnly", "monitors", "user", "secretUuid"];
+    private static readonly string[] NicFields = ["kind", "source", "mac", "vlan", "openVSwitch", "model"];
+
     public static (VmSpec? Spec, List<FieldError> Errors) Read(JsonElement body, string? nameFromPath = null)
     {
         var errors = new List<FieldError>();
         if (body.ValueKind != JsonValueKind.Object)
             return (null, [new FieldError("", "the body must be a JSON object describing the VM")]);
+        Known(body, SpecFields, null, errors);
 
         var name = Str(body, "name", errors) ?? nameFromPath;
         if (nameFromPath is not null && name != nameFromPath)
@@ -31,7 +40,9 @@ internal static class VmRequest
             errors.Add(new FieldError("vcpus", "is required"));
 
         long? memory = null;
-        if (Has(body, "memoryMib"))
+        if (Has(body, "memoryMib") && Has(body, "memory"))
+            errors.Add(new FieldError("memory", "give memory or memoryMib, not both"));
+        else if (Has(body, "memoryMib"))
             memory = Int(body, "memoryMib", errors);
         else if (Has(body, "memory"))
             memory = Size(body, "memory", errors);
@@ -50,27 +61,47 @@ internal static class VmRequest
             };
         }
 
-        var disks = List(body, "disks", errors, ReadDisk);
-        var nics = List(body, "nics", errors, ReadNic);
+        var disks = AssignTargets(List(body, "disks", MaxDisks, errors, ReadDisk));
+        var nics = List(body, "nics", MaxNics, errors, ReadNic);
+        var priority = Int(body, "priority", errors) ?? 0;
+        var stopTimeout = Duration(body, "stopTimeout", errors);
+        var maxRestarts = Int(body, "maxRestarts", errors);
+        var restartWindow = Duration(body, "restartWindow", errors);
         if (errors.Count > 0)
         {
             // Report every problem at once: check what was given, with valid stand-ins for what was not.
-            var provisional = new VmSpec(name ?? "x", uuid, vcpus ?? 1, memory ?? VmSpecValidator.MinMemoryMib, disks, nics, restart);
+            var provisional = new VmSpec(name ?? "x", uuid, vcpus ?? 1, memory ?? VmSpecValidator.MinMemoryMib, disks.Select(d => d.Disk).ToList(), nics, restart);
             errors.AddRange(VmSpecValidator.Validate(provisional).Where(e => errors.All(x => x.Field != e.Field)));
             return (null, errors);
         }
 
-        var spec = new VmSpec(name!, uuid, vcpus!.Value, memory!.Value, disks, nics, restart,
-            Int(body, "priority", errors) ?? 0,
-            Duration(body, "stopTimeout", errors),
-            Int(body, "maxRestarts", errors),
-            Duration(body, "restartWindow", errors));
+        var spec = new VmSpec(name!, uuid, vcpus!.Value, memory!.Value, disks.Select(d => d.Disk).ToList(), nics, restart, priority, stopTimeout, maxRestarts, restartWindow);
         errors.AddRange(VmSpecValidator.Validate(spec));
         return errors.Count > 0 ? (null, errors) : (spec, errors);
     }
 
-    private static DiskSpec? ReadDisk(JsonElement d, string field, List<FieldError> errors)
+    /// <summary>A disk without a target gets the next free one of its bus's family (vda, vdb...; sda... for scsi/sata), as the shell does.</summary>
+    private static List<DiskRead> AssignTargets(List<DiskRead> disks)
     {
+        var taken = disks.Where(d => d.Given).Select(d => d.Disk.Target).ToHashSet(StringComparer.Ordinal);
+        for (var i = 0; i < disks.Count; i++)
+        {
+            if (disks[i].Given)
+                continue;
+            var prefix = disks[i].Disk.Bus switch { "scsi" or "sata" => "sd", "ide" => "hd", _ => "vd" };
+            var target = Enumerable.Range(0, 26 * 27).Select(n => prefix + Letters(n)).First(t => !taken.Contains(t));
+            taken.Add(target);
+            disks[i] = new DiskRead(disks[i].Disk with { Target = target }, true);
+        }
+
+        return disks;
+    }
+
+    private static string Letters(int n) => n < 26 ? ((char)('a' + n)).ToString() : $"{(char)('a' + (n / 26) - 1)}{(char)('a' + (n % 26))}";
+
+    private static DiskRead? ReadDisk(JsonElement d, string field, List<FieldError> errors)
+    {
+        Known(d, DiskFields, field, errors);
         var kindText = Str(d, "kind", errors, field) ?? "file";
         DiskKind? kind = kindText switch { "file" => DiskKind.File, "block" => DiskKind.Block, "rbd" => DiskKind.Rbd, _ => null };
         if (kind is null)
@@ -89,15 +120,16 @@ internal static class VmRequest
 
         List<string>? monitors = null;
         if (Has(d, "monitors"))
-            monitors = List(d, "monitors", errors, (m, f, e) => m.ValueKind == JsonValueKind.String ? m.GetString() : Bad<string?>(e, f, "must be a string like 10.0.0.1:6789", null), field).ToList();
+            monitors = List(d, "monitors", 16, errors, (m, f, e) => m.ValueKind == JsonValueKind.String ? m.GetString() : Bad<string?>(e, f, "must be a string like 10.0.0.1:6789", null), field, objectsOnly: false).ToList();
         if (kind is null || path is null)
             return null;
-        return new DiskSpec(kind.Value, path, Str(d, "target", errors, field) ?? "vda", Str(d, "bus", errors, field) ?? "virtio",
-            Bool(d, "readOnly", errors, field) ?? false, monitors, Str(d, "user", errors, field), secret);
+        var target = Str(d, "target", errors, field);
+        return new DiskRead(new DiskSpec(kind.Value, path, target ?? "", Str(d, "bus", errors, field) ?? "virtio", Bool(d, "readOnly", errors, field) ?? false, monitors, Str(d, "user", errors, field), secret), target is not null);
     }
 
     private static NicSpec? ReadNic(JsonElement n, string field, List<FieldError> errors)
     {
+        Known(n, NicFields, field, errors);
         var kindText = Str(n, "kind", errors, field) ?? "network";
         NicKind? kind = kindText switch { "network" => NicKind.Network, "bridge" => NicKind.Bridge, _ => null };
         if (kind is null)
@@ -109,6 +141,41 @@ internal static class VmRequest
             return null;
         return new NicSpec(kind.Value, source, Str(n, "mac", errors, field), Int(n, "vlan", errors, field), Bool(n, "openVSwitch", errors, field) ?? false,
             Str(n, "model", errors, field) ?? "virtio");
+    }
+
+    /// <summary>Every field of <paramref name="e"/> must be one of <paramref name="known"/>.</summary>
+    private static void Known(JsonElement e, string[] known, string? parent, List<FieldError> errors)
+    {
+        foreach (var property in e.EnumerateObject())
+        {
+            if (known.Contains(property.Name, StringComparer.Ordinal))
+                continue;
+            var nearest = known.MinBy(k => Distance(property.Name.ToLowerInvariant(), k.ToLowerInvariant()))!;
+            var hint = Distance(property.Name.ToLowerInvariant(), nearest.ToLowerInvariant()) <= Math.Max(2, property.Name.Length / 3)
+                ? $"did you mean '{nearest}'?"
+                : $"the fields here are {string.Join(", ", known)}";
+            errors.Add(new FieldError(Field(parent, property.Name), $"unknown field; {hint}"));
+        }
+    }
+
+    private static int Distance(string a, string b)
+    {
+        var d = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+            d[j] = j;
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var diagonal = d[0];
+            d[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var above = d[j];
+                d[j] = Math.Min(Math.Min(d[j] + 1, d[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+
+        return d[b.Length];
     }
 
     private static bool Has(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null;
@@ -159,19 +226,22 @@ internal static class VmRequest
         return Bad<TimeSpan?>(errors, name, $"{v.GetRawText()} is not a duration; write \"30s\", \"2m\"", null);
     }
 
-    private static List<T> List<T>(JsonElement e, string name, List<FieldError> errors, Func<JsonElement, string, List<FieldError>, T?> read, string? parent = null)
+    private static List<T> List<T>(JsonElement e, string name, int max, List<FieldError> errors, Func<JsonElement, string, List<FieldError>, T?> read, string? parent = null, bool objectsOnly = true)
         where T : class
     {
         if (!e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
             return [];
         if (v.ValueKind != JsonValueKind.Array)
             return Bad<List<T>>(errors, Field(parent, name), "must be a list", []);
+        var count = v.GetArrayLength();
+        if (count > max)
+            return Bad<List<T>>(errors, Field(parent, name), $"has {count} entries; a VM can have at most {max}", []);
         var result = new List<T>();
         var i = 0;
         foreach (var item in v.EnumerateArray())
         {
             var field = $"{Field(parent, name)}[{i++}]";
-            if (item.ValueKind is not (JsonValueKind.Object or JsonValueKind.String))
+            if (objectsOnly && item.ValueKind != JsonValueKind.Object)
             {
                 errors.Add(new FieldError(field, "must be an object"));
                 continue;
@@ -183,6 +253,8 @@ internal static class VmRequest
 
         return result;
     }
+
+    private sealed record DiskRead(DiskSpec Disk, bool Given);
 
     private static T Bad<T>(List<FieldError> errors, string field, string message, T fallback)
     {

@@ -1,12 +1,13 @@
 using System.CommandLine;
 using Virt.Hocon;
+using Virt.Node.Configuration;
 
 namespace Virt.Node.Hosting;
 
 /// <summary>virt-node's command line: which configuration to use, and whether to print it or run.</summary>
 internal static class NodeCommandLine
 {
-    public static RootCommand Build(Func<Microsoft.Extensions.Configuration.IConfiguration, CancellationToken, Task<int>> run)
+    public static RootCommand Build(Func<HoconObject, CancellationToken, Task<int>> run)
     {
         var config = new Option<FileInfo?>("--config", "-c")
         {
@@ -19,7 +20,7 @@ internal static class NodeCommandLine
         };
         var print = new Option<bool>("--print-config")
         {
-            Description = "Print the fully resolved configuration as JSON and exit.",
+            Description = "Check the configuration, print it resolved as JSON, and exit.",
         };
         var root = new RootCommand("virt-node: the Virt daemon that keeps this host's virtual machines running.")
         {
@@ -38,14 +39,21 @@ internal static class NodeCommandLine
                 return 2;
             }
 
+            var problems = ConfigurationValidator.Check(resolved);
+            if (problems.Count > 0)
+            {
+                foreach (var problem in problems)
+                    await Console.Error.WriteLineAsync($"virt-node: configuration error: {problem}");
+                return 2;
+            }
+
             if (parse.GetValue(print))
             {
                 Console.WriteLine(HoconJson.Write(resolved));
                 return 0;
             }
 
-            var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddHocon(resolved).Build();
-            return await run(configuration, cancellationToken);
+            return await run(resolved, cancellationToken);
         });
         return root;
     }

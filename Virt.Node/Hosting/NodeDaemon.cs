@@ -1,36 +1,48 @@
 using System.Net.Sockets;
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
+using Akka.Hosting;
+using Akka.Persistence.Query;
+using Akka.Persistence.Sql.Hosting;
+using Akka.Persistence.Sql.Query;
+using Akka.Remote.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Virt.Actors.Cluster;
-using Virt.Actors.Persistence.Sqlite;
+using Virt.Actors.Balancer;
+using Virt.Actors.Index;
+using Virt.Actors.Persistence;
 using Virt.Actors.Vm;
+using Virt.Hocon;
 using Virt.Node.Agent;
 using Virt.Node.Api;
+using Virt.Node.Persistence;
 
 namespace Virt.Node.Hosting;
 
-/// <summary>Composition root of virt-node: options, runtime, HTTP API; turns start-up failures into clear messages.</summary>
+/// <summary>
+/// The composition root of virt-node: options, the data directory's lock, the journal, one ActorSystem <c>virt</c>
+/// built with Akka.Hosting (remoting and clustering even on one node, persistence, the <c>vm</c> shard region, the
+/// balancer singleton, the VM index and the node agent), and the HTTP API. Start-up failures become one plain line.
+/// </summary>
 internal static class NodeDaemon
 {
-    public static async Task<int> RunAsync(IConfiguration configuration, CancellationToken cancellationToken)
+    public const string SystemName = "virt";
+
+    public static async Task<int> RunAsync(HoconObject resolved, CancellationToken cancellationToken)
     {
         WebApplication app;
         try
         {
-            app = Build(configuration);
+            app = Build(resolved);
         }
-        catch (FormatException ex)
+        catch (StartupException ex)
         {
-            await Console.Error.WriteLineAsync($"virt-node: configuration error: {ex.Message}");
-            return 2;
-        }
-        catch (InvalidOperationException ex) when (ex.InnerException is FormatException inner)
-        {
-            await Console.Error.WriteLineAsync($"virt-node: configuration error: {ex.Message} {inner.Message}");
+            await Console.Error.WriteLineAsync($"virt-node: {ex.Message}");
             return 2;
         }
 
@@ -48,14 +60,36 @@ internal static class NodeDaemon
             }
             catch (IOException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
             {
-                await Console.Error.WriteLineAsync($"virt-node: cannot listen on {configuration["virt:api:listen"]}: the address is in use; is another virt-node running? Set virt.api.listen to another port");
+                await Console.Error.WriteLineAsync($"virt-node: cannot listen on {app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiOptions>>().Value.Listen}: the address is in use; is another virt-node running? Set virt.api.listen to another port");
                 return 2;
             }
         }
     }
 
-    public static WebApplication Build(IConfiguration configuration, Action<IServiceCollection>? configure = null)
+    /// <summary>Builds the daemon from an already validated configuration (see <see cref="Configuration.ConfigurationValidator"/>).</summary>
+    public static WebApplication Build(HoconObject resolved, Action<IServiceCollection>? configure = null)
     {
+        var configuration = new ConfigurationBuilder().AddHocon(resolved).Build();
+        var node = configuration.GetSection("virt").Get<NodeOptions>() ?? new NodeOptions();
+        var api = configuration.GetSection("virt:api").Get<ApiOptions>() ?? new ApiOptions();
+        var persistence = configuration.GetSection("virt:persistence").Get<PersistenceOptions>() ?? new PersistenceOptions();
+        var libvirt = configuration.GetSection("virt:libvirt").Get<LibvirtOptions>() ?? new LibvirtOptions();
+        var vmDefaults = configuration.GetSection("virt:vm").Get<VmDefaults>() ?? new VmDefaults();
+        var balancer = configuration.GetSection("virt:balancer").Get<BalancerOptions>() ?? new BalancerOptions();
+
+        // Nothing is written before the configuration is known to be good and the data directory is ours.
+        var held = DataDirectoryLock.Acquire(node.DataDir);
+        JournalStore store;
+        try
+        {
+            store = JournalStore.Prepare(persistence, node.DataDir);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            held.Dispose();
+            throw new StartupException($"cannot open the journal: {ex.Message}; check virt.data-dir (or virt.persistence.sqlite.path) and its permissions", ex);
+        }
+
         var builder = WebApplication.CreateSlimBuilder();
         builder.Configuration.AddConfiguration(configuration);
         builder.Logging.ClearProviders();
@@ -65,41 +99,111 @@ internal static class NodeDaemon
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical); // a failed start is printed once, plainly, by RunAsync
 
-        // A failed start comes out of RunAsync as an exception and is printed once, plainly, by RunAsync's caller.
-        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+        builder.Services.AddSingleton(_ => held); // disposed (unlocked) with the host
         builder.Services.Configure<NodeOptions>(configuration.GetSection("virt"));
-        builder.Services.Configure<SqlitePersistenceOptions>(configuration.GetSection("virt:persistence:sqlite"));
+        builder.Services.Configure<ApiOptions>(configuration.GetSection("virt:api"));
         builder.Services.Configure<LibvirtOptions>(configuration.GetSection("virt:libvirt"));
         builder.Services.Configure<VmDefaults>(configuration.GetSection("virt:vm"));
-        builder.Services.Configure<ApiOptions>(configuration.GetSection("virt:api"));
-        builder.Services.Configure<ClusterOptions>(configuration.GetSection("virt:cluster"));
-        builder.Services.PostConfigure<ClusterOptions>(o => o.Etcd.Endpoints = EtcdEndpoints(configuration, o.Etcd.Endpoints));
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<NodeRuntime>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeRuntime>());
+        builder.Services.Configure<BalancerOptions>(configuration.GetSection("virt:balancer"));
+        builder.Services.Configure<PersistenceOptions>(configuration.GetSection("virt:persistence"));
+        builder.Services.AddSingleton<ApiContext>();
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             foreach (var converter in ApiJson.Options.Converters)
                 o.SerializerOptions.Converters.Add(converter);
         });
+
+        var akkaConfig = AkkaConfig(resolved);
+        var (host, port) = Endpoints.TryParse(node.Cluster.Listen, out var listen) ? listen : ("127.0.0.1", 4053);
+        var publicHost = node.Cluster.PublicHost is { Length: > 0 } ph ? ph : host is "0.0.0.0" or "::" ? Environment.MachineName : host;
+        var roles = node.Node.Roles is { Count: > 0 } r ? r : ["hypervisor"];
+        var nodeName = node.NodeName;
+        builder.Services.AddAkka(SystemName, (akka, sp) =>
+        {
+            akka.ConfigureLoggers(l =>
+                {
+                    l.ClearLoggers();
+                    l.AddLoggerFactory();
+                })
+                .WithRemoting(new RemoteOptions { HostName = host, Port = port, PublicHostName = publicHost })
+                .WithClustering(new ClusterOptions
+                {
+                    Roles = [.. roles, NodeRole.Of(nodeName)],
+                    SeedNodes = node.Cluster.SeedNodes.Select(s => $"akka.tcp://{SystemName}@{s}").ToArray(),
+                })
+                .WithSqlPersistence(
+                    store.Journal,
+                    store.Snapshots,
+                    journal => journal.AddWriteEventAdapter<VmEventTagger>("vm-tagger", [typeof(VmEvent)]))
+                .WithCustomSerializer("virt", [typeof(IVirtSerializable)], system => new VirtSerializer(system))
+                .WithActors((system, registry) =>
+                {
+                    var journal = PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
+                    registry.Register<VmIndexKey>(system.ActorOf(VmIndex.Props(journal, vmDefaults, persistence.IndexRefresh), "vm-index"));
+                    registry.Register<NodeAgentKey>(system.ActorOf(NodeAgent.Props(libvirt, nodeName, node.Node.ReportInterval), "node"));
+                })
+                .WithSingleton<BalancerKey>("balancer", (_, registry, _) => BalancerActor.Props(balancer, registry.Get<VmIndexKey>()), new ClusterSingletonOptions { LogSingletonIdentificationFailure = false })
+                .WithShardRegion<VmRegion>(
+                    "vm",
+                    (_, registry, _) =>
+                    {
+                        var settings = new VmEntitySettings(vmDefaults, persistence.SnapshotEvery, registry.Get<NodeAgentKey>(), registry.Get<BalancerKey>());
+                        return name => VmEntity.Props(name, settings);
+                    },
+                    new VmMessageExtractor(node.Cluster.Shards),
+                    new ShardOptions { RememberEntities = true, RememberEntitiesStore = RememberEntitiesStore.Eventsourced, StateStoreMode = StateStoreMode.Persistence })
+                .WithActors((system, registry) =>
+                {
+                    registry.Get<NodeAgentKey>().Tell(new NodeAgent.Wire(registry.Get<VmRegion>(), registry.Get<BalancerKey>()));
+                    if (node.Cluster.SeedNodes.Count == 0)
+                    {
+                        var cluster = Akka.Cluster.Cluster.Get(system);
+                        cluster.Join(cluster.SelfAddress); // a cluster of one
+                    }
+                })
+                .AddHocon(akkaConfig, HoconAddMode.Prepend); // last and prepended: the akka section of virt.conf wins
+        });
         configure?.Invoke(builder.Services);
 
-        var endpoint = configuration.GetSection("virt:api").Get<ApiOptions>()?.Endpoint() ?? new ApiOptions().Endpoint();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(endpoint));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(api.Endpoint());
+            k.Limits.MaxRequestBodySize = api.MaxBodyBytes;
+        });
 
         var app = builder.Build();
+        ApiErrors.Map(app);
         VmEndpoints.Map(app);
         NodeEndpoints.Map(app);
         ClusterEndpoints.Map(app);
         EventEndpoints.Map(app);
         PaletteEndpoints.Map(app);
+        app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogInformation(
+            "virt-node {Node}: journal {Journal}, libvirt {Uri}, API on {Listen}, cluster endpoint {Host}:{Port}",
+            nodeName, store.Describe, libvirt.ResolvedUri, api.Listen, publicHost, port));
         return app;
     }
 
-    /// <summary>A list, or one string of comma-separated URLs (what <c>VIRT_ETCD_ENDPOINTS</c> or a quick <c>--set</c> gives).</summary>
-    private static List<string> EtcdEndpoints(IConfiguration configuration, List<string> bound) =>
-        configuration["virt:cluster:etcd:endpoints"] is { Length: > 0 } text
-            ? text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList()
-            : bound;
+    /// <summary>The resolved <c>akka</c> section of the configuration, for Akka's own parser (which only ever sees resolved JSON).</summary>
+    private static Akka.Configuration.Config AkkaConfig(HoconObject resolved)
+    {
+        var root = new HoconObject(new HoconPosition("(akka)", 0, 0));
+        if (resolved["akka"] is HoconObject akka)
+            root.Set("akka", akka);
+        return Akka.Configuration.ConfigurationFactory.ParseString(HoconJson.Write(root));
+    }
+}
+
+/// <summary>Every member carries its Virt node name as a role, so any node can name every member.</summary>
+internal static class NodeRole
+{
+    private const string Prefix = "node.";
+
+    public static string Of(string nodeName) => Prefix + nodeName;
+
+    public static string? NameIn(IEnumerable<string> roles) => roles.FirstOrDefault(r => r.StartsWith(Prefix, StringComparison.Ordinal))?[Prefix.Length..];
+
+    public static IEnumerable<string> Others(IEnumerable<string> roles) => roles.Where(r => !r.StartsWith(Prefix, StringComparison.Ordinal));
 }

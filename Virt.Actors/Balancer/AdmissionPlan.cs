@@ -1,0 +1,77 @@
+using Virt.Actors.Vm;
+using Virt.Scheduler;
+using SchedulerVm = Virt.Scheduler.VmSpec;
+
+namespace Virt.Actors.Balancer;
+
+/// <summary>A start the balancer granted that the journal does not show yet: its capacity is held meanwhile.</summary>
+public sealed record Grant(string Vm, long Op, string Node, int Vcpus, long MemoryMib, int Priority, bool Ha, DateTimeOffset At);
+
+/// <summary>
+/// Where one VM may start, as a pure function of what the balancer knows: it builds the placement engine's problem
+/// (hosts with capacity and overcommit, every VM that holds capacity, the VM to place) and reads the engine's answer,
+/// so a refusal is in the same words as <c>virt plan</c> (<c>hv-1: memory needs 8192 MiB, 6144 free</c>).
+/// </summary>
+public static class AdmissionPlan
+{
+    /// <returns>The host to start on, or null with the reason per host.</returns>
+    public static (string? Node, string? Reason) Decide(
+        BalancerProtocol.PlaceVm request,
+        IReadOnlyCollection<BalancerProtocol.HostReport> hosts,
+        IEnumerable<VmState> vms,
+        IEnumerable<Grant> grants,
+        BalancerOptions options)
+    {
+        if (hosts.Count == 0)
+            return (null, "no host has reported to the balancer yet");
+
+        // Only what runs on a host the balancer knows: the engine refuses a VM on an unknown node.
+        var known = hosts.Select(h => h.Node).ToHashSet(StringComparer.Ordinal);
+        var placed = new Dictionary<string, SchedulerVm>(StringComparer.Ordinal);
+        foreach (var vm in vms)
+        {
+            if (vm.OnHost && vm.Spec!.Name != request.Vm && known.Contains(vm.Node!))
+                placed[vm.Spec.Name] = Demand(vm.Spec.Name, vm.Spec.Vcpus, vm.Spec.MemoryMib, vm.Spec.Priority, vm.Spec.Restart != RestartPolicy.Never, vm.Node);
+        }
+
+        foreach (var g in grants)
+        {
+            if (g.Vm != request.Vm && known.Contains(g.Node))
+                placed[g.Vm] = Demand(g.Vm, g.Vcpus, g.MemoryMib, g.Priority, g.Ha, g.Node);
+        }
+
+        var problem = new PlacementProblem(
+            hosts.OrderBy(h => h.Node, StringComparer.Ordinal).Select(Node).ToList(),
+            [.. placed.Values, Demand(request.Vm, request.Vcpus, request.MemoryMib, request.Priority, request.Ha, null)],
+            [],
+            new PlanAction.Place(),
+            new PlacementPolicy(options.Strategy == "pack" ? PlacementStrategy.Pack : PlacementStrategy.Balanced),
+            new Dictionary<string, double>
+            {
+                ["vcpu"] = options.Overcommit.GetValueOrDefault("vcpu", 1.0),
+                ["memory_mib"] = options.Overcommit.GetValueOrDefault("memory", 1.0),
+            },
+            options.ReserveFailures);
+        var result = PlacementEngine.Plan(problem);
+        if (result.Decisions.FirstOrDefault(d => d.Vm == request.Vm && d.Kind == DecisionKind.Start) is { To: { } node })
+            return (node, null);
+        var reasons = result.Unplaced.FirstOrDefault(u => u.Vm == request.Vm)?.Reasons;
+        if (reasons is not { Count: > 0 })
+            return (null, "the placement engine placed it nowhere and gave no reason");
+        var byName = hosts.ToDictionary(h => h.Node, StringComparer.Ordinal);
+        return (null, string.Join("; ", reasons.Select(r => $"{r.Key}: {Reason(byName[r.Key], r.Value)}")));
+    }
+
+    /// <summary>The engine says "down" or "maintenance" for a host that takes nothing; say why in Virt's terms.</summary>
+    private static string Reason(BalancerProtocol.HostReport host, string engine) =>
+        !host.Available ? "libvirt is unreachable there" : host.State == HostState.Standby ? "in standby (takes no new VMs)" : engine;
+
+    private static NodeSpec Node(BalancerProtocol.HostReport h) => new(
+        h.Node,
+        new Dictionary<string, double> { ["vcpu"] = h.Cpus, ["memory_mib"] = h.MemoryMib },
+        h.Attributes,
+        !h.Available ? NodeState.Down : h.State == HostState.Standby ? NodeState.Maintenance : NodeState.Up);
+
+    private static SchedulerVm Demand(string name, int vcpus, long memoryMib, int priority, bool ha, string? node) =>
+        new(name, new Dictionary<string, double> { ["vcpu"] = vcpus, ["memory_mib"] = memoryMib }, priority, ha, node);
+}

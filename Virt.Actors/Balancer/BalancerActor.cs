@@ -1,0 +1,169 @@
+using Akka.Actor;
+using Akka.Event;
+using Virt.Actors.Index;
+using Virt.Actors.Vm;
+
+namespace Virt.Actors.Balancer;
+
+/// <summary>Registry key of the balancer singleton's proxy.</summary>
+public sealed class BalancerKey;
+
+/// <summary>
+/// The balancer (a cluster singleton): holds the live picture of the cluster (hosts from their agents' reports, VMs
+/// from the VM index, its own recent grants) and answers every placement with <see cref="AdmissionPlan"/>. It answers
+/// nothing until it has heard from the index and from hosts (or the start-up grace has passed), so no decision is
+/// made on half a picture. Everything it holds is rebuilt from the agents and the index after a takeover.
+/// </summary>
+internal sealed class BalancerActor : ReceiveActor, IWithTimers, IWithStash
+{
+    private readonly BalancerOptions _options;
+    private readonly IActorRef _index;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, (BalancerProtocol.HostReport Report, DateTimeOffset At)> _hosts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, VmState> _vms = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Grant> _grants = new(StringComparer.Ordinal);
+    private bool _indexed;
+    private bool _graceOver;
+    private bool _ready;
+
+    public BalancerActor(BalancerOptions options, IActorRef index)
+    {
+        _options = options;
+        _index = index;
+        Receive<BalancerProtocol.HostReport>(OnReport);
+        Receive<VmIndexProtocol.Snapshot>(snapshot =>
+        {
+            _vms.Clear();
+            foreach (var (name, vm) in snapshot.Vms)
+                _vms[name] = vm;
+            _indexed = true;
+            Settle();
+            BecomeReadyIfComplete();
+        });
+        Receive<VmIndexProtocol.Changed>(changed =>
+        {
+            foreach (var vm in changed.Vms)
+                _vms[vm.Spec?.Name ?? ""] = vm;
+            Settle();
+        });
+        Receive<GraceOver>(_ =>
+        {
+            _graceOver = true;
+            BecomeReadyIfComplete();
+        });
+        Receive<Tick>(_ => Expire());
+        Receive<BalancerProtocol.PlaceVm>(_ => Stash.Stash());
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public IStash Stash { get; set; } = null!;
+
+    private DateTimeOffset Now => Context.System.Scheduler.Now;
+
+    public static Props Props(BalancerOptions options, IActorRef index) => Akka.Actor.Props.Create(() => new BalancerActor(options, index));
+
+    protected override void PreStart()
+    {
+        _index.Tell(new VmIndexProtocol.Subscribe(Self));
+        Timers.StartSingleTimer("grace", GraceOver.Instance, _options.StartupGrace);
+        Timers.StartPeriodicTimer("tick", Tick.Instance, TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>Ready once the index is current and either every host has reported or the grace has passed.</summary>
+    private void BecomeReadyIfComplete()
+    {
+        if (_ready || !_indexed || (!_graceOver && _hosts.Count == 0))
+            return;
+        _ready = true;
+        _log.Info("balancer ready: {0} host(s), {1} VM(s)", _hosts.Count, _vms.Values.Count(v => v.Exists));
+        Become(Ready);
+        Stash.UnstashAll();
+    }
+
+    private void Ready()
+    {
+        Receive<BalancerProtocol.HostReport>(OnReport);
+        Receive<VmIndexProtocol.Snapshot>(snapshot =>
+        {
+            _vms.Clear();
+            foreach (var (name, vm) in snapshot.Vms)
+                _vms[name] = vm;
+            Settle();
+        });
+        Receive<VmIndexProtocol.Changed>(changed =>
+        {
+            foreach (var vm in changed.Vms)
+                _vms[vm.Spec?.Name ?? ""] = vm;
+            Settle();
+        });
+        Receive<BalancerProtocol.PlaceVm>(Place);
+        Receive<Tick>(_ => Expire());
+        Receive<GraceOver>(_ => { });
+    }
+
+    private void Place(BalancerProtocol.PlaceVm request)
+    {
+        var hosts = _hosts.Values.Select(h => h.Report).ToList();
+        var (node, reason) = AdmissionPlan.Decide(request, hosts, _vms.Values, _grants.Values, _options);
+        if (node is not null)
+        {
+            _grants[request.Vm] = new Grant(request.Vm, request.Op, node, request.Vcpus, request.MemoryMib, request.Priority, request.Ha, Now);
+            _log.Debug("placed {0} (op {1}) on {2}", request.Vm, request.Op, node);
+        }
+        else
+        {
+            _log.Info("cannot place {0}: {1}", request.Vm, reason);
+        }
+
+        Sender.Tell(new BalancerProtocol.Placement(request.Vm, request.Op, node, reason));
+    }
+
+    private void OnReport(BalancerProtocol.HostReport report)
+    {
+        if (!_hosts.TryGetValue(report.Node, out var known) || known.Report != report)
+            _log.Info("host {0}: {1} CPUs, {2} MiB, {3}{4}", report.Node, report.Cpus, report.MemoryMib, report.State, report.Available ? "" : ", libvirt unreachable");
+        _hosts[report.Node] = (report, Now);
+        BecomeReadyIfComplete();
+    }
+
+    /// <summary>
+    /// A grant is over once the journal shows the VM past the placement it was made for (it started, or gave the start
+    /// up). Until the index shows anything of it, it holds: the index may simply not have read that far yet.
+    /// </summary>
+    private void Settle()
+    {
+        foreach (var grant in _grants.Values.ToList())
+        {
+            if (_vms.TryGetValue(grant.Vm, out var vm) && (vm.Op > grant.Op || !vm.Exists || (vm.Op == grant.Op && vm.Phase != VmPhase.Placing)))
+                _grants.Remove(grant.Vm);
+        }
+    }
+
+    private void Expire()
+    {
+        var now = Now;
+        foreach (var (node, (_, at)) in _hosts.ToList())
+        {
+            if (now - at > _options.HostTimeout)
+            {
+                _log.Warning("host {0} has not reported for {1:0} s: it takes no new VMs until it does", node, (now - at).TotalSeconds);
+                _hosts.Remove(node);
+            }
+        }
+
+        // A grant the VM never acted on (its entity stopped meanwhile) must not hold capacity forever.
+        foreach (var grant in _grants.Values.Where(g => now - g.At > _options.HostTimeout * 2).ToList())
+            _grants.Remove(grant.Vm);
+    }
+
+    private sealed class GraceOver
+    {
+        public static readonly GraceOver Instance = new();
+    }
+
+    private sealed class Tick
+    {
+        public static readonly Tick Instance = new();
+    }
+}

@@ -1,0 +1,28 @@
+using Virt.Actors.Persistence;
+
+namespace Virt.Actors.Balancer;
+
+/// <summary>What hosts are in for placement.</summary>
+public enum HostState
+{
+    /// <summary>Takes new VMs.</summary>
+    Up,
+
+    /// <summary>Keeps what it runs, takes nothing new.</summary>
+    Standby,
+}
+
+/// <summary>Messages to the balancer singleton, and its answers.</summary>
+public static class BalancerProtocol
+{
+    /// <summary>A VM asks where to start (op <paramref name="Op"/> of its placement). The answer is a <see cref="Placement"/> to the sender.</summary>
+    public sealed record PlaceVm(string Vm, long Op, int Vcpus, long MemoryMib, int Priority, bool Ha) : IVirtSerializable;
+
+    /// <summary>Where to start (<paramref name="Node"/>), or why nowhere (<paramref name="Reason"/>, per host, the engine's words).</summary>
+    public sealed record Placement(string Vm, long Op, string? Node, string? Reason) : IVirtSerializable;
+
+    /// <summary>A node agent's account of its host: sent when it changes and every report interval.</summary>
+    /// <param name="Available">libvirt is reachable; an unavailable host takes no VMs.</param>
+    public sealed record HostReport(
+        string Node, int Cpus, long MemoryMib, IReadOnlyDictionary<string, string> Attributes, HostState State, bool Available) : IVirtSerializable;
+}

@@ -1,0 +1,33 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.Extensions.Options;
+using Virt.Actors.Index;
+using Virt.Actors.Vm;
+using Virt.Node.Agent;
+using Virt.Node.Hosting;
+
+namespace Virt.Node.Api;
+
+/// <summary>What every endpoint needs: the actors (found through the registry), the API's timeout, the VM defaults. Asks happen here, at the edge.</summary>
+internal sealed class ApiContext(ActorRegistry registry, ActorSystem system, IOptions<ApiOptions> api, IOptions<VmDefaults> defaults, IOptions<NodeOptions> node)
+{
+    public ActorSystem System => system;
+
+    public IActorRef Vms => registry.Get<VmRegion>();
+
+    public IActorRef Index => registry.Get<VmIndexKey>();
+
+    public IActorRef Agent => registry.Get<NodeAgentKey>();
+
+    public TimeSpan Timeout => api.Value.Timeout;
+
+    public VmDefaults Defaults => defaults.Value;
+
+    public string NodeName => node.Value.NodeName;
+
+    public DateTimeOffset Now => system.Scheduler.Now;
+
+    public Task<T> Ask<T>(IActorRef actor, object message) => actor.Ask<T>(message, Timeout);
+
+    public VmView View(VmState state) => VmView.Of(state, Defaults, Now);
+}
