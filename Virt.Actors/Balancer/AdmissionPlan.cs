@@ -14,35 +14,41 @@ public sealed record Grant(string Vm, long Op, string Node, int Vcpus, long Memo
 /// </summary>
 public static class AdmissionPlan
 {
-    /// <returns>The host to start on, or null with the reason per host.</returns>
-    public static (string? Node, string? Reason) Decide(
-        BalancerProtocol.PlaceVm request,
+    /// <returns>Per request (by VM name): the host to start on, or null with the reason per host.</returns>
+    /// <remarks>
+    /// Requests are decided together in one plan (by priority, as the engine places), so a burst of starts (a host's
+    /// VMs after it restarted) costs one engine run, not one per VM.
+    /// </remarks>
+    public static IReadOnlyDictionary<string, (string? Node, string? Reason)> Decide(
+        IReadOnlyCollection<BalancerProtocol.PlaceVm> requests,
         IReadOnlyCollection<BalancerProtocol.HostReport> hosts,
         IEnumerable<VmState> vms,
         IEnumerable<Grant> grants,
         BalancerOptions options)
     {
+        var asked = requests.Select(r => r.Vm).ToHashSet(StringComparer.Ordinal);
         if (hosts.Count == 0)
-            return (null, "no host has reported to the balancer yet");
+            return asked.ToDictionary(v => v, _ => ((string?)null, (string?)"no host has reported to the balancer yet"), StringComparer.Ordinal);
 
         // Only what runs on a host the balancer knows: the engine refuses a VM on an unknown node.
         var known = hosts.Select(h => h.Node).ToHashSet(StringComparer.Ordinal);
         var placed = new Dictionary<string, SchedulerVm>(StringComparer.Ordinal);
         foreach (var vm in vms)
         {
-            if (vm.OnHost && vm.Spec!.Name != request.Vm && known.Contains(vm.Node!))
+            if (vm.OnHost && !asked.Contains(vm.Spec!.Name) && known.Contains(vm.Node!))
                 placed[vm.Spec.Name] = Demand(vm.Spec.Name, vm.Spec.Vcpus, vm.Spec.MemoryMib, vm.Spec.Priority, vm.Spec.Restart != RestartPolicy.Never, vm.Node);
         }
 
         foreach (var g in grants)
         {
-            if (g.Vm != request.Vm && known.Contains(g.Node))
+            if (!asked.Contains(g.Vm) && known.Contains(g.Node))
                 placed[g.Vm] = Demand(g.Vm, g.Vcpus, g.MemoryMib, g.Priority, g.Ha, g.Node);
         }
 
+        var pending = requests.GroupBy(r => r.Vm, StringComparer.Ordinal).Select(g => g.Last()).ToList();
         var problem = new PlacementProblem(
             hosts.OrderBy(h => h.Node, StringComparer.Ordinal).Select(Node).ToList(),
-            [.. placed.Values, Demand(request.Vm, request.Vcpus, request.MemoryMib, request.Priority, request.Ha, null)],
+            [.. placed.Values, .. pending.Select(r => Demand(r.Vm, r.Vcpus, r.MemoryMib, r.Priority, r.Ha, null))],
             [],
             new PlanAction.Place(),
             new PlacementPolicy(options.Strategy == "pack" ? PlacementStrategy.Pack : PlacementStrategy.Balanced),
@@ -53,13 +59,21 @@ public static class AdmissionPlan
             },
             options.ReserveFailures);
         var result = PlacementEngine.Plan(problem);
-        if (result.Decisions.FirstOrDefault(d => d.Vm == request.Vm && d.Kind == DecisionKind.Start) is { To: { } node })
-            return (node, null);
-        var reasons = result.Unplaced.FirstOrDefault(u => u.Vm == request.Vm)?.Reasons;
-        if (reasons is not { Count: > 0 })
-            return (null, "the placement engine placed it nowhere and gave no reason");
+        var started = result.Decisions.Where(d => d.Kind == DecisionKind.Start && d.To is not null).ToDictionary(d => d.Vm, d => d.To!, StringComparer.Ordinal);
+        var unplaced = result.Unplaced.ToDictionary(u => u.Vm, u => u.Reasons, StringComparer.Ordinal);
         var byName = hosts.ToDictionary(h => h.Node, StringComparer.Ordinal);
-        return (null, string.Join("; ", reasons.Select(r => $"{r.Key}: {Reason(byName[r.Key], r.Value)}")));
+        var answers = new Dictionary<string, (string? Node, string? Reason)>(StringComparer.Ordinal);
+        foreach (var r in pending)
+        {
+            if (started.TryGetValue(r.Vm, out var node))
+                answers[r.Vm] = (node, null);
+            else if (unplaced.TryGetValue(r.Vm, out var reasons) && reasons.Count > 0)
+                answers[r.Vm] = (null, string.Join("; ", reasons.Select(x => $"{x.Key}: {Reason(byName[x.Key], x.Value)}")));
+            else
+                answers[r.Vm] = (null, "the placement engine placed it nowhere and gave no reason");
+        }
+
+        return answers;
     }
 
     /// <summary>The engine says "down" or "maintenance" for a host that takes nothing; say why in Virt's terms.</summary>

@@ -22,6 +22,9 @@ internal sealed class BalancerActor : ReceiveActor, IWithTimers, IWithStash
     private readonly Dictionary<string, (BalancerProtocol.HostReport Report, DateTimeOffset At)> _hosts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, VmState> _vms = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Grant> _grants = new(StringComparer.Ordinal);
+
+    /// <summary>Requests waiting for the next plan, with who asked: all that arrived together are decided together.</summary>
+    private readonly List<(BalancerProtocol.PlaceVm Request, IActorRef ReplyTo)> _pending = [];
     private bool _indexed;
     private bool _graceOver;
     private bool _ready;
@@ -97,26 +100,40 @@ internal sealed class BalancerActor : ReceiveActor, IWithTimers, IWithStash
                 _vms[vm.Spec?.Name ?? ""] = vm;
             Settle();
         });
-        Receive<BalancerProtocol.PlaceVm>(Place);
+        Receive<BalancerProtocol.PlaceVm>(request =>
+        {
+            if (_pending.Count == 0)
+                Self.Tell(PlanPending.Instance); // behind every request already in the mailbox
+            _pending.Add((request, Sender));
+        });
+        Receive<PlanPending>(_ => Plan());
         Receive<Tick>(_ => Expire());
         Receive<GraceOver>(_ => { });
     }
 
-    private void Place(BalancerProtocol.PlaceVm request)
+    private void Plan()
     {
+        if (_pending.Count == 0)
+            return;
+        var batch = _pending.ToList();
+        _pending.Clear();
         var hosts = _hosts.Values.Select(h => h.Report).ToList();
-        var (node, reason) = AdmissionPlan.Decide(request, hosts, _vms.Values, _grants.Values, _options);
-        if (node is not null)
+        var answers = AdmissionPlan.Decide(batch.Select(p => p.Request).ToList(), hosts, _vms.Values, _grants.Values, _options);
+        foreach (var (request, replyTo) in batch)
         {
-            _grants[request.Vm] = new Grant(request.Vm, request.Op, node, request.Vcpus, request.MemoryMib, request.Priority, request.Ha, Now);
-            _log.Debug("placed {0} (op {1}) on {2}", request.Vm, request.Op, node);
-        }
-        else
-        {
-            _log.Info("cannot place {0}: {1}", request.Vm, reason);
-        }
+            var (node, reason) = answers[request.Vm];
+            if (node is not null)
+            {
+                _grants[request.Vm] = new Grant(request.Vm, request.Op, node, request.Vcpus, request.MemoryMib, request.Priority, request.Ha, Now);
+                _log.Debug("placed {0} (op {1}) on {2}", request.Vm, request.Op, node);
+            }
+            else
+            {
+                _log.Info("cannot place {0}: {1}", request.Vm, reason);
+            }
 
-        Sender.Tell(new BalancerProtocol.Placement(request.Vm, request.Op, node, reason));
+            replyTo.Tell(new BalancerProtocol.Placement(request.Vm, request.Op, node, reason));
+        }
     }
 
     private void OnReport(BalancerProtocol.HostReport report)
@@ -155,6 +172,11 @@ internal sealed class BalancerActor : ReceiveActor, IWithTimers, IWithStash
         // A grant the VM never acted on (its entity stopped meanwhile) must not hold capacity forever.
         foreach (var grant in _grants.Values.Where(g => now - g.At > _options.HostTimeout * 2).ToList())
             _grants.Remove(grant.Vm);
+    }
+
+    private sealed class PlanPending
+    {
+        public static readonly PlanPending Instance = new();
     }
 
     private sealed class GraceOver

@@ -133,11 +133,7 @@ internal static class NodeDaemon
                     Roles = [.. roles, NodeRole.Of(nodeName)],
                     SeedNodes = node.Cluster.SeedNodes.Select(s => $"akka.tcp://{SystemName}@{s}").ToArray(),
                 })
-                .WithSqlPersistence(
-                    store.Journal,
-                    store.Snapshots,
-                    journal => journal.AddWriteEventAdapter<VmEventTagger>("vm-tagger", [typeof(VmEvent)]))
-                .WithCustomSerializer("virt", [typeof(IVirtSerializable)], system => new VirtSerializer(system))
+                .WithVirtPersistence(store)
                 .WithActors((system, registry) =>
                 {
                     var journal = PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
@@ -174,6 +170,7 @@ internal static class NodeDaemon
         });
 
         var app = builder.Build();
+        _ = app.Services.GetRequiredService<DataDirectoryLock>(); // owned by the host from here: unlocked when it is disposed
         ApiErrors.Map(app);
         VmEndpoints.Map(app);
         NodeEndpoints.Map(app);
@@ -186,8 +183,16 @@ internal static class NodeDaemon
         return app;
     }
 
+    /// <summary>The journal and snapshot store (Akka.Persistence.Sql), VM events tagged, and Virt's serializer for everything it owns.</summary>
+    public static AkkaConfigurationBuilder WithVirtPersistence(this AkkaConfigurationBuilder akka, JournalStore store) => akka
+        .WithSqlPersistence(
+            store.Journal,
+            store.Snapshots,
+            journal => journal.AddWriteEventAdapter<VmEventTagger>("vm-tagger", [typeof(VmEvent)]))
+        .WithCustomSerializer("virt", [typeof(IVirtSerializable)], system => new VirtSerializer(system));
+
     /// <summary>The resolved <c>akka</c> section of the configuration, for Akka's own parser (which only ever sees resolved JSON).</summary>
-    private static Akka.Configuration.Config AkkaConfig(HoconObject resolved)
+    public static Akka.Configuration.Config AkkaConfig(HoconObject resolved)
     {
         var root = new HoconObject(new HoconPosition("(akka)", 0, 0));
         if (resolved["akka"] is HoconObject akka)

@@ -20,28 +20,28 @@ public sealed class PrintConfigTests
     public async Task Prints_defaults_with_includes_substitutions_and_overrides_applied()
     {
         using var dir = new TempDirectory();
-        File.WriteAllText(dir.File("site.conf"), "virt.data-dir = /srv/virt-site\nvirt.persistence.sqlite.poll-interval = 2s");
+        File.WriteAllText(dir.File("site.conf"), "virt.data-dir = /srv/virt-site\nvirt.persistence.index-refresh = 2s");
         File.WriteAllText(dir.File("node.conf"), """
             include "site.conf"
             virt {
               node.name = from-file
               persistence.sqlite.path = ${virt.data-dir}"/events.db"
-              extra.hosts = [a]
+              node.roles = [a]
             }
             """);
 
         var (exit, stdout, stderr) = await VirtNode("--config", dir.File("node.conf"),
-            "--set", "virt.node.name=from-set", "--set", "virt.extra.hosts=[\"x\",\"y\"]", "--set", "virt.data-dir=/override", "--print-config");
+            "--set", "virt.node.name=from-set", "--set", "virt.node.roles=[\"x\",\"y\"]", "--set", "virt.data-dir=/override", "--print-config");
 
         Assert.True(exit == 0, stderr);
         var virt = JsonDocument.Parse(stdout).RootElement.GetProperty("virt");
         Assert.Equal("from-set", virt.GetProperty("node").GetProperty("name").GetString());
         Assert.Equal("/override", virt.GetProperty("data-dir").GetString());
         Assert.Equal("/override/events.db", virt.GetProperty("persistence").GetProperty("sqlite").GetProperty("path").GetString()); // substitution sees the override
-        Assert.Equal("2s", virt.GetProperty("persistence").GetProperty("sqlite").GetProperty("poll-interval").GetString()); // from the include
+        Assert.Equal("2s", virt.GetProperty("persistence").GetProperty("index-refresh").GetString()); // from the include
         Assert.Equal("full", virt.GetProperty("persistence").GetProperty("sqlite").GetProperty("synchronous").GetString()); // default kept
-        Assert.Equal(["x", "y"], virt.GetProperty("extra").GetProperty("hosts").EnumerateArray().Select(e => e.GetString()));
-        Assert.Equal(64, virt.GetProperty("actors").GetProperty("throughput").GetInt32()); // numbers stay numbers
+        Assert.Equal(["x", "y"], virt.GetProperty("node").GetProperty("roles").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(100, virt.GetProperty("cluster").GetProperty("shards").GetInt32()); // numbers stay numbers
     }
 
     [Fact]

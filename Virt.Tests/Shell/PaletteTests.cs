@@ -7,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Virt.Hocon;
 using Virt.Node.Api;
+using Virt.Node.Configuration;
 using Virt.Node.Hosting;
 using Virt.Shell.Palettes;
 using Virt.Tests.Support;
@@ -44,8 +45,8 @@ public sealed class PaletteTests : IAsyncLifetime
     /// <summary>A whole virt-node in this process on <see cref="_port"/>, with the extra palette or without.</summary>
     private async Task StartNode(bool withHealthPalette)
     {
-        var resolved = NodeConfiguration.Load(null, [$"virt.data-dir={_dir.Path}", $"virt.libvirt.uri={_host.Uri}", $"virt.api.listen={Address}", "virt.node.name=palette-node"], _ => null);
-        _app = NodeDaemon.Build(new ConfigurationBuilder().AddHocon(resolved).Build(), services =>
+        var resolved = NodeConfiguration.Load(null, [$"virt.data-dir={_dir.Path}", $"virt.libvirt.uri={_host.Uri}", $"virt.api.listen={Address}", "virt.cluster.listen=127.0.0.1:0", "virt.node.name=palette-node"], _ => null);
+        _app = NodeDaemon.Build(resolved, services =>
         {
             if (withHealthPalette)
                 services.AddSingleton(new PaletteEndpoints.Contribution(HealthPalette));

@@ -47,10 +47,6 @@ public sealed class ChildProcess : IDisposable
 
     public static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
 
-    /// <summary>Starts this test assembly in helper mode (see Program.Main).</summary>
-    public static ChildProcess StartHelper(params string[] args) =>
-        Start(Dotnet, [typeof(ChildProcess).Assembly.Location, .. args]);
-
     public static ChildProcess Start(string fileName, IEnumerable<string> args, IDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(fileName)

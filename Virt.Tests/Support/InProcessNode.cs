@@ -1,65 +1,88 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Akka.Actor;
+using Akka.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.Configuration;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
-using Virt.Hocon;
+using Npgsql;
+using Virt.Node.Agent;
+using Virt.Node.Configuration;
 using Virt.Node.Hosting;
 
 namespace Virt.Tests.Support;
 
 /// <summary>
-/// A whole virt-node (journal, actors, libvirt test driver, Kestrel on a free port) inside the test process, built
-/// from the same embedded defaults plus test overrides. Restartable on the same data directory.
+/// A whole virt-node (journal, actor system, libvirt test driver, Kestrel on a free port) inside the test process,
+/// built from the same embedded defaults plus test overrides. Restartable on the same data directory. The journal is
+/// SQLite under the data directory unless <paramref name="postgres"/> gives a PostgreSQL connection string.
 /// </summary>
 public sealed class InProcessNode : IAsyncDisposable
 {
     private readonly List<string> _overrides;
+    private readonly string? _postgres;
     private WebApplication? _app;
 
     public InProcessNode(string dataDir, string libvirtUri, params string[] overrides)
+        : this(dataDir, libvirtUri, overrides, null)
+    {
+    }
+
+    private InProcessNode(string dataDir, string libvirtUri, string[] overrides, string? postgres)
     {
         DataDir = dataDir;
+        _postgres = postgres;
         _overrides =
         [
             $"virt.data-dir={dataDir}",
             $"virt.libvirt.uri={libvirtUri}",
             "virt.api.listen=127.0.0.1:0",
+            "virt.cluster.listen=127.0.0.1:0",
             "virt.node.name=test-node",
             "virt.persistence.sqlite.synchronous=normal",
+            "virt.persistence.index-refresh=50ms",
+            .. postgres is null ? Array.Empty<string>() : [$"virt.persistence.postgresql.connection-string={postgres}"],
             .. overrides,
         ];
     }
+
+    /// <summary>A node whose journal is in PostgreSQL (<paramref name="postgres"/>: a connection string), or SQLite when null.</summary>
+    public static InProcessNode OnJournal(string dataDir, string libvirtUri, string? postgres, params string[] overrides) => new(dataDir, libvirtUri, overrides, postgres);
 
     public string DataDir { get; }
 
     public HttpClient Http { get; private set; } = null!;
 
-    internal NodeRuntime Runtime { get; private set; } = null!;
+    public ActorSystem ActorSystem => _app!.Services.GetRequiredService<ActorSystem>();
 
-    /// <param name="waitForHealthy">Wait until libvirt is connected and every VM recovered (/v1/health is 200).</param>
+    public ActorRegistry Registry => _app!.Services.GetRequiredService<ActorRegistry>();
+
+    /// <summary>This host's node agent, to read libvirt's view of the host (or to act behind Virt's back).</summary>
+    public IActorRef Agent => Registry.Get<NodeAgentKey>();
+
+    /// <param name="waitForHealthy">Wait until libvirt is connected, the node is up and every VM's entity runs (/v1/health is 200).</param>
     public async Task Start(bool waitForHealthy = true)
     {
         var resolved = NodeConfiguration.Load(null, _overrides, _ => null);
-        var configuration = new ConfigurationBuilder().AddHocon(resolved).Build();
-        _app = NodeDaemon.Build(configuration);
+        var problems = ConfigurationValidator.Check(resolved);
+        Assert.True(problems.Count == 0, string.Join('\n', problems));
+        _app = NodeDaemon.Build(resolved);
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };
-        Runtime = _app.Services.GetRequiredService<NodeRuntime>();
         if (waitForHealthy)
             await WaitUntilHealthy();
     }
 
     public async Task WaitUntilHealthy()
     {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
         while ((await Http.GetAsync("/v1/health")).StatusCode != System.Net.HttpStatusCode.OK)
         {
             if (DateTime.UtcNow > deadline)
-                throw new Xunit.Sdk.XunitException($"node did not become healthy: {await Http.GetStringAsync("/v1/node")}");
+                throw new Xunit.Sdk.XunitException($"node did not become healthy: {await Http.GetStringAsync("/v1/health")}");
             await Task.Delay(10);
         }
     }
@@ -73,6 +96,30 @@ public sealed class InProcessNode : IAsyncDisposable
         await _app.DisposeAsync();
         _app = null;
     }
+
+    /// <summary>VM events stored in the journal, counted in the database itself (not through Virt).</summary>
+    public async Task<long> StoredVmEvents()
+    {
+        const string sql = "SELECT COUNT(*) FROM journal WHERE persistence_id LIKE 'vm-%'";
+        if (_postgres is not null)
+        {
+            await using var pg = new NpgsqlConnection(_postgres);
+            await pg.OpenAsync();
+            await using var count = new NpgsqlCommand(sql, pg);
+            return Convert.ToInt64(await count.ExecuteScalarAsync());
+        }
+
+        await using var sqlite = new SqliteConnection($"Data Source={Path.Combine(DataDir, "journal.db")};Mode=ReadOnly");
+        await sqlite.OpenAsync();
+        await using var command = sqlite.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
+    }
+
+    /// <summary>The domains libvirt has on this host, as the node agent lists them.</summary>
+    public async Task<List<DomainEntry>> Domains() => (await Agent.Ask<NodeStatus>(new GetNodeStatus(), TimeSpan.FromSeconds(10))).Domains.ToList();
+
+    public async Task<bool> RunsInLibvirt(string name) => (await Domains()).Any(d => d.Name == name && d.State == "running");
 
     public async Task<JsonNode> Json(HttpMethod method, string path, object? body = null, int? expect = null)
     {

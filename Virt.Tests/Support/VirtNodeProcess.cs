@@ -17,6 +17,7 @@ public sealed class VirtNodeProcess : IAsyncDisposable
             "--set", $"virt.data-dir={dataDir}",
             "--set", $"virt.libvirt.uri={libvirtUri}",
             "--set", "virt.api.listen=127.0.0.1:0",
+            "--set", "virt.cluster.listen=127.0.0.1:0",
             "--set", "virt.node.name=proc-node",
             .. overrides.SelectMany(o => new[] { "--set", o }),
         ];

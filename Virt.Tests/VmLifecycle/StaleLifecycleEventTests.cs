@@ -1,97 +1,96 @@
-using Virt.Actors.Fsm;
-using Virt.Actors.Persistence;
-using Virt.Actors.Persistence.Sqlite;
-using Virt.Actors.Runtime;
+using Akka.Actor;
+using Akka.TestKit;
+using Virt.Actors.Balancer;
 using Virt.Actors.Vm;
-using Virt.Tests.Support;
 
 namespace Virt.Tests.VmLifecycle;
 
 /// <summary>
-/// The node agent answers a VM directly, while lifecycle events reach it through the agent and the directory. A
-/// restart's own shutdown event can therefore arrive after the answer to the new start; the VM must not take it for
-/// a crash. Here a probe plays the agent, so the order is forced rather than hoped for.
+/// The node agent answers a VM directly, while lifecycle events reach it through the shard region. A restart's own
+/// shutdown event can therefore arrive after the answer to the new start; the VM must not take it for a crash. Here
+/// probes play the agent and the balancer, so the order is forced rather than hoped for.
 /// </summary>
-public sealed class StaleLifecycleEventTests : IAsyncLifetime
+public sealed class StaleLifecycleEventTests : Akka.TestKit.Xunit2.TestKit
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
-    private readonly TempDirectory _dir = new();
-    private readonly Probe _agent = new();
-    private ActorSystem _system = null!;
-    private SqliteDatabase _db = null!;
-    private SqliteJournal _journal = null!;
-    private IActorRef _vms = null!;
+    private readonly TestProbe _agent;
+    private readonly TestProbe _balancer;
+    private readonly IActorRef _vm;
 
-    public async Task InitializeAsync()
+    public StaleLifecycleEventTests()
     {
-        _system = ActorSystem.Create("stale");
-        var serializer = VmSerialization.Register(new EventSerializer());
-        _db = new SqliteDatabase(new SqlitePersistenceOptions { Path = _dir.File("j.db") });
-        _journal = new SqliteJournal(_db, serializer);
-        var host = new VmHost("n1", new VmDefaults { RestartBackoff = TimeSpan.FromMinutes(5) }, _journal, new SqliteSnapshotStore(_db, serializer), _agent);
-        _vms = _system.ActorOf(VmDirectory.Props(host), "vms");
-        var spec = new VmSpec("web-1", Guid.NewGuid(), 1, 1024, [], []);
-        await Command(new VmCommand.Define(spec));
+        _agent = CreateTestProbe("agent");
+        _balancer = CreateTestProbe("balancer");
+        var settings = new VmEntitySettings(new VmDefaults { RestartBackoff = TimeSpan.FromMinutes(5) }, 100, _agent, _balancer);
+        _vm = Sys.ActorOf(VmEntity.Props("web-1", settings), "web-1");
+        _vm.Tell(new VmProtocol.Command("web-1", new VmCommand.Define(new VmSpec("web-1", Guid.NewGuid(), 1, 1024, [], []))));
+        Assert.True(ExpectMsg<VmProtocol.Result>().Accepted);
     }
 
-    public async Task DisposeAsync()
+    private VmProtocol.Result Command(VmCommand command)
     {
-        await _system.TerminateAsync().WaitAsync(Wait);
-        await _journal.DisposeAsync();
-        _db.Dispose();
-        _dir.Dispose();
+        _vm.Tell(new VmProtocol.Command("web-1", command));
+        return ExpectMsg<VmProtocol.Result>();
     }
 
-    private async Task<VmState> Command(VmCommand command)
+    /// <summary>Plays the balancer: the next placement request is answered with host n1.</summary>
+    private void Place()
     {
-        var result = await _vms.Ask<CommandResult<VmState, VmEvent>>(new VmProtocol.ToVm("web-1", command), Wait);
-        Assert.True(result.Accepted, result.Reason);
-        return result.State;
+        var request = _balancer.ExpectMsg<BalancerProtocol.PlaceVm>();
+        _balancer.Reply(new BalancerProtocol.Placement(request.Vm, request.Op, "n1", null));
     }
-
-    private async Task<VmView> View() => await _vms.Ask<VmView>(new VmProtocol.GetVm("web-1"), Wait);
 
     /// <summary>Plays the agent: takes the next request of type <typeparamref name="T"/> and answers it as done.</summary>
-    private async Task<T> Answer<T>(long seen, bool stoppedNow = false)
+    private void Answer<T>(long seen, bool stoppedNow = false)
         where T : DomainRequest
     {
-        var request = await _agent.Expect<T>(Wait);
+        var request = _agent.ExpectMsg<T>();
         var kind = request is StartDomain ? "start" : "stop";
-        _agent.LastSender!.Tell(new DomainRequestDone("web-1", request.Op, kind, DomainOutcome.Done, StoppedNow: stoppedNow, Seen: seen));
-        return request;
+        _agent.Reply(new DomainRequestDone("web-1", request.Op, kind, DomainOutcome.Done, "n1", StoppedNow: stoppedNow, Seen: seen));
     }
 
-    private Task<VmView> WaitFor(VmPhase phase) => Eventually.Until(View, v => v.State == phase, $"web-1 is {phase}", Wait.TotalSeconds);
+    private VmView View()
+    {
+        _vm.Tell(new VmProtocol.Get("web-1"));
+        return ExpectMsg<VmView>();
+    }
+
+    private void AwaitPhase(VmPhase phase) => AwaitAssert(() => Assert.Equal(phase, View().State), TimeSpan.FromSeconds(10));
+
+    private void Run()
+    {
+        _vm.Tell(new VmProtocol.Command("web-1", new VmCommand.Start()));
+        Place();
+        Assert.Equal(VmPhase.Starting, ExpectMsg<VmProtocol.Result>().Phase); // answered once placed
+        Answer<StartDomain>(seen: 1);
+        AwaitPhase(VmPhase.Running);
+    }
 
     [Fact]
-    public async Task A_restarts_own_shutdown_event_arriving_after_the_new_start_is_not_a_crash()
+    public void A_restarts_own_shutdown_event_arriving_after_the_new_start_is_not_a_crash()
     {
-        await Command(new VmCommand.Start());
-        await Answer<StartDomain>(seen: 1);
-        await WaitFor(VmPhase.Running);
-
-        await Command(new VmCommand.Restart());
-        await Answer<StopDomain>(seen: 2, stoppedNow: true);
-        await Answer<StartDomain>(seen: 3);
-        await WaitFor(VmPhase.Running);
+        Run();
+        Assert.Equal(VmPhase.Stopping, Command(new VmCommand.Restart()).Phase);
+        Answer<StopDomain>(seen: 2, stoppedNow: true);
+        Place();
+        Answer<StartDomain>(seen: 3);
+        AwaitPhase(VmPhase.Running);
 
         // The shutdown the restart caused, verified by the agent before the new start: seen 2.
-        _vms.Tell(new DomainStateChanged("web-1", false, "shutdown", Seen: 2));
-        // A start of a running VM changes nothing, and its answer comes from the VM after it handled the event.
-        var state = await Command(new VmCommand.Start());
-        Assert.Equal((VmPhase.Running, 0), (state.Phase, state.Restarts.Count));
-        _agent.ExpectNothingQueued();
+        _vm.Tell(new DomainStateChanged("web-1", false, "shutdown", "n1", Seen: 2));
+        // A start of a running VM changes nothing, and its answer comes after the VM handled the event.
+        var result = Command(new VmCommand.Start());
+        Assert.Equal((VmPhase.Running, 0, 0), (result.Phase, result.View!.RestartsInWindow, result.Events));
+        _agent.ExpectNoMsg(TimeSpan.Zero); // anything it caused would have been sent before that answer
+        _balancer.ExpectNoMsg(TimeSpan.Zero);
     }
 
     [Fact]
-    public async Task A_crash_seen_after_the_last_answer_is_a_crash()
+    public void A_crash_seen_after_the_last_answer_is_a_crash()
     {
-        await Command(new VmCommand.Start());
-        await Answer<StartDomain>(seen: 1);
-        await WaitFor(VmPhase.Running);
-
-        _vms.Tell(new DomainStateChanged("web-1", false, "destroyed", Seen: 2));
-        var view = await WaitFor(VmPhase.Recovering);
+        Run();
+        _vm.Tell(new DomainStateChanged("web-1", false, "destroyed", "n1", Seen: 2));
+        AwaitPhase(VmPhase.Recovering);
+        var view = View();
         Assert.Equal(1, view.RestartsInWindow);
         Assert.Contains("killed outside Virt", view.FailureReasons[^1]);
     }

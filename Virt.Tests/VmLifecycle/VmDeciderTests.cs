@@ -18,15 +18,29 @@ public sealed class VmDeciderTests
 
     private static InMemoryDecider<VmState, C, VmEvent> Vm(RestartPolicy policy = RestartPolicy.Always)
     {
-        var vm = new InMemoryDecider<VmState, C, VmEvent>(new VmDecider("hv-1", Defaults), T0);
+        var vm = new InMemoryDecider<VmState, C, VmEvent>(new VmDecider(Defaults), T0);
         Assert.IsType<Decision<VmEvent>.Accepted>(vm.Send(new C.Define(Spec(policy))));
         return vm;
+    }
+
+    /// <summary>Plays the balancer: the placing VM goes to <paramref name="node"/>.</summary>
+    private static void Placed(InMemoryDecider<VmState, C, VmEvent> vm, string node = "hv-1")
+    {
+        Assert.Equal(VmPhase.Placing, vm.State.Phase);
+        vm.Send(new C.Placed(vm.State.Op, node));
+        Assert.Equal(VmPhase.Starting, vm.State.Phase);
+    }
+
+    private static void Start(InMemoryDecider<VmState, C, VmEvent> vm)
+    {
+        vm.Send(new C.Start());
+        Placed(vm);
     }
 
     private static InMemoryDecider<VmState, C, VmEvent> Running(RestartPolicy policy = RestartPolicy.Always)
     {
         var vm = Vm(policy);
-        vm.Send(new C.Start());
+        Start(vm);
         vm.Send(new C.StartDone(vm.State.Op));
         Assert.Equal(VmPhase.Running, vm.State.Phase);
         return vm;
@@ -42,9 +56,13 @@ public sealed class VmDeciderTests
         Assert.Equal("VM web-1 already exists", Rejected(vm.Send(new C.Define(Spec()))));
 
         vm.Send(new C.Start());
-        Assert.Equal((VmPhase.Starting, PowerState.Running, "hv-1", 1L), (vm.State.Phase, vm.State.Desired, vm.State.Node, vm.State.Op));
-        Assert.Empty(((Decision<VmEvent>.Accepted)vm.Send(new C.StartDone(0))).Events); // an answer to an older op
-        vm.Send(new C.StartDone(1));
+        Assert.Equal((VmPhase.Placing, PowerState.Running, (string?)null, 1L), (vm.State.Phase, vm.State.Desired, vm.State.Node, vm.State.Op));
+        Assert.Empty(((Decision<VmEvent>.Accepted)vm.Send(new C.Start())).Events); // already on its way
+        Assert.Empty(((Decision<VmEvent>.Accepted)vm.Send(new C.Placed(0, "hv-2"))).Events); // an answer to an older op
+        vm.Send(new C.Placed(1, "hv-1"));
+        Assert.Equal((VmPhase.Starting, "hv-1", 2L), (vm.State.Phase, vm.State.Node, vm.State.Op));
+        Assert.Empty(((Decision<VmEvent>.Accepted)vm.Send(new C.StartDone(1))).Events); // an answer to an older op
+        vm.Send(new C.StartDone(2));
         Assert.Equal(VmPhase.Running, vm.State.Phase);
         Assert.Empty(((Decision<VmEvent>.Accepted)vm.Send(new C.Start())).Events); // already running: nothing to do
     }
@@ -89,7 +107,7 @@ public sealed class VmDeciderTests
             Assert.Equal(backoff, vm.State.RetryDelay);
             Assert.Empty(vm.Advance(backoff - TimeSpan.FromTicks(1)));
             vm.Advance(TimeSpan.FromTicks(1));
-            Assert.Equal(VmPhase.Starting, vm.State.Phase);
+            Placed(vm);
             vm.Send(new C.StartDone(vm.State.Op));
             Assert.Equal(VmPhase.Running, vm.State.Phase);
         }
@@ -110,6 +128,7 @@ public sealed class VmDeciderTests
             vm.Send(new C.DomainStopped("destroyed"));
             Assert.Equal(VmPhase.Recovering, vm.State.Phase);
             vm.Advance(TimeSpan.FromSeconds(30)); // the backoff passes
+            Placed(vm);
             vm.Send(new C.StartDone(vm.State.Op));
             vm.Advance(TimeSpan.FromSeconds(210)); // each crash 4 min after the last: at most 3 in 10 min
         }
@@ -128,7 +147,7 @@ public sealed class VmDeciderTests
         var onFailure = Running(RestartPolicy.OnFailure);
         onFailure.Send(new C.DomainStopped("shutdown"));
         Assert.Equal((VmPhase.Stopped, PowerState.Stopped), (onFailure.State.Phase, onFailure.State.Desired));
-        onFailure.Send(new C.Start());
+        Start(onFailure);
         onFailure.Send(new C.StartDone(onFailure.State.Op));
         onFailure.Send(new C.DomainStopped("crashed"));
         Assert.Equal(VmPhase.Recovering, onFailure.State.Phase);
@@ -142,12 +161,12 @@ public sealed class VmDeciderTests
     public void A_refused_start_is_retried_under_the_policy_and_fails_at_once_under_never()
     {
         var vm = Vm();
-        vm.Send(new C.Start());
+        Start(vm);
         vm.Send(new C.StartRefused(vm.State.Op, "cannot open /img/disk.qcow2"));
         Assert.Equal((VmPhase.Recovering, "cannot open /img/disk.qcow2"), (vm.State.Phase, vm.State.LastError));
 
         var never = Vm(RestartPolicy.Never);
-        never.Send(new C.Start());
+        Start(never);
         never.Send(new C.StartRefused(never.State.Op, "no such bridge br9"));
         Assert.Equal(VmPhase.Failed, never.State.Phase);
         Assert.Contains("start failed: no such bridge br9", never.State.FailureReasons[^1]);
@@ -157,7 +176,7 @@ public sealed class VmDeciderTests
     public void A_start_that_hangs_times_out_into_the_failure_path()
     {
         var vm = Vm();
-        vm.Send(new C.Start());
+        Start(vm);
         vm.Advance(TimeSpan.FromSeconds(120));
         Assert.Equal(VmPhase.Recovering, vm.State.Phase);
         Assert.Equal("did not start within 120 s", vm.State.LastError);
@@ -171,12 +190,14 @@ public sealed class VmDeciderTests
         {
             vm.Send(new C.DomainStopped("crashed"));
             vm.Advance(TimeSpan.FromSeconds(30));
+            if (vm.State.Phase == VmPhase.Placing)
+                Placed(vm);
             vm.Send(new C.StartDone(vm.State.Op));
         }
 
         Assert.Equal(VmPhase.Failed, vm.State.Phase);
         vm.Send(new C.ClearFailures());
-        Assert.Equal((VmPhase.Starting, 0, 0), (vm.State.Phase, vm.State.Restarts.Count, vm.State.FailureReasons.Count));
+        Assert.Equal((VmPhase.Placing, 0, 0), (vm.State.Phase, vm.State.Restarts.Count, vm.State.FailureReasons.Count));
     }
 
     [Fact]
@@ -199,7 +220,7 @@ public sealed class VmDeciderTests
         vm.Send(new C.Restart());
         Assert.Equal((VmPhase.Stopping, AfterStop.Start, PowerState.Running), (vm.State.Phase, vm.State.Then, vm.State.Desired));
         vm.Send(new C.DomainStopped("shutdown"));
-        Assert.Equal(VmPhase.Starting, vm.State.Phase);
+        Placed(vm);
         Assert.Empty(vm.State.Restarts); // asked for, not automatic
     }
 
@@ -219,7 +240,7 @@ public sealed class VmDeciderTests
     public void A_stop_event_while_starting_is_ignored_the_start_result_decides()
     {
         var vm = Vm();
-        vm.Send(new C.Start());
+        Start(vm);
         Assert.Empty(((Decision<VmEvent>.Accepted)vm.Send(new C.DomainStopped("destroyed"))).Events);
         Assert.Equal(VmPhase.Starting, vm.State.Phase);
     }
@@ -228,12 +249,12 @@ public sealed class VmDeciderTests
     public void A_domain_running_behind_virts_back_is_stopped_when_it_should_be_stopped()
     {
         var vm = Vm();
-        vm.Send(new C.DomainRunning());
+        vm.Send(new C.DomainRunning("hv-1"));
         Assert.Equal((VmPhase.Stopping, StopMode.Graceful), (vm.State.Phase, vm.State.StopMode));
     }
 
     [Theory]
-    [InlineData(VmPhase.Running, false, VmPhase.Starting)] // desired running, found stopped: start (a restart)
+    [InlineData(VmPhase.Running, false, VmPhase.Placing)] // desired running, found stopped: place and start (a restart)
     [InlineData(VmPhase.Starting, true, VmPhase.Running)]
     [InlineData(VmPhase.Starting, false, VmPhase.Starting)]
     [InlineData(VmPhase.Stopping, false, VmPhase.Stopped)]
@@ -246,21 +267,21 @@ public sealed class VmDeciderTests
         switch (before)
         {
             case VmPhase.Running:
-                vm.Send(new C.Start());
+                Start(vm);
                 vm.Send(new C.StartDone(vm.State.Op));
                 break;
             case VmPhase.Starting:
-                vm.Send(new C.Start());
+                Start(vm);
                 break;
             case VmPhase.Stopping:
-                vm.Send(new C.Start());
+                Start(vm);
                 vm.Send(new C.StartDone(vm.State.Op));
                 vm.Send(new C.Stop());
                 break;
         }
 
         var op = vm.State.Op;
-        vm.Send(new C.Observed(true, running));
+        vm.Send(new C.Observed(true, running, "hv-1"));
         Assert.Equal(after, vm.State.Phase);
         if (before == VmPhase.Running)
             Assert.Single(vm.State.Restarts);
@@ -274,11 +295,82 @@ public sealed class VmDeciderTests
         var vm = Running();
         for (var i = 0; i < 3; i++)
         {
-            vm.Send(new C.Observed(true, false));
+            vm.Send(new C.Observed(true, false, "hv-1"));
+            Placed(vm);
             vm.Send(new C.StartDone(vm.State.Op));
         }
 
-        vm.Send(new C.Observed(true, false));
+        vm.Send(new C.Observed(true, false, "hv-1"));
         Assert.Equal(VmPhase.Failed, vm.State.Phase);
+    }
+
+    [Fact]
+    public void An_operators_start_that_no_host_can_take_is_refused_and_the_vm_stays_stopped()
+    {
+        var vm = Vm();
+        vm.Send(new C.Start());
+        vm.Send(new C.PlacementRefused(vm.State.Op, "hv-1: memory needs 2048 MiB, 1024 free"));
+        Assert.Equal((VmPhase.Stopped, PowerState.Stopped), (vm.State.Phase, vm.State.Desired));
+        Assert.Equal("no host can run it: hv-1: memory needs 2048 MiB, 1024 free", vm.State.LastError);
+        Assert.Null(vm.TimeoutDue); // nothing retries an operator's start
+    }
+
+    [Fact]
+    public void An_automatic_restart_that_no_host_can_take_waits_and_tries_again()
+    {
+        var vm = Running();
+        vm.Send(new C.DomainStopped("crashed"));
+        vm.Advance(vm.State.RetryDelay);
+        Assert.Equal(VmPhase.Placing, vm.State.Phase);
+        vm.Send(new C.PlacementRefused(vm.State.Op, "hv-1: libvirt is unreachable there"));
+        Assert.Equal((VmPhase.Recovering, PowerState.Running), (vm.State.Phase, vm.State.Desired));
+        Assert.Contains("libvirt is unreachable", vm.State.LastError);
+
+        Assert.Empty(vm.Advance(Defaults.PlacementRetry - TimeSpan.FromTicks(1)));
+        vm.Advance(TimeSpan.FromTicks(1));
+        Placed(vm, "hv-2");
+        Assert.Equal("hv-2", vm.State.Node);
+    }
+
+    [Fact]
+    public void A_stop_while_placing_gives_the_start_up_and_a_late_placement_is_ignored()
+    {
+        var vm = Vm();
+        vm.Send(new C.Start());
+        var op = vm.State.Op;
+        vm.Send(new C.Stop());
+        Assert.Equal((VmPhase.Stopped, PowerState.Stopped), (vm.State.Phase, vm.State.Desired));
+        Assert.Empty(((Decision<VmEvent>.Accepted)vm.Send(new C.Placed(op, "hv-1"))).Events);
+        Assert.Equal(VmPhase.Stopped, vm.State.Phase);
+    }
+
+    [Fact]
+    public void A_vm_found_stopped_under_a_new_boot_of_its_host_says_the_host_restarted()
+    {
+        var vm = Vm();
+        Start(vm);
+        vm.Send(new C.StartDone(vm.State.Op, HostBoot: "boot-1"));
+        Assert.Equal("boot-1", vm.State.HostBoot);
+
+        var decision = Assert.IsType<Decision<VmEvent>.Accepted>(vm.Send(new C.Observed(false, false, "hv-1", HostBoot: "boot-2")));
+        var placing = Assert.IsType<VmEvent.PlacementRequested>(Assert.Single(decision.Events));
+        Assert.StartsWith("host hv-1 restarted", placing.Why);
+        Assert.True(placing.CountsAsRestart); // honest: the VM did stop
+
+        var same = Vm();
+        Start(same);
+        same.Send(new C.StartDone(same.State.Op, HostBoot: "boot-1"));
+        var plain = (VmEvent.PlacementRequested)((Decision<VmEvent>.Accepted)same.Send(new C.Observed(true, false, "hv-1", HostBoot: "boot-1"))).Events.Single();
+        Assert.StartsWith("found stopped when virt-node started", plain.Why);
+    }
+
+    [Fact]
+    public void A_domain_found_running_while_placing_is_adopted_where_it_runs()
+    {
+        var vm = Vm();
+        vm.Send(new C.Start());
+        vm.Send(new C.Observed(true, true, "hv-3"));
+        Assert.Equal((VmPhase.Running, "hv-3"), (vm.State.Phase, vm.State.Node));
+        Assert.Empty(((Decision<VmEvent>.Accepted)vm.Send(new C.Placed(vm.State.Op, "hv-1"))).Events); // never a second copy
     }
 }

@@ -3,11 +3,10 @@ using Virt.Bench;
 // Figures the issues ask for. Run: scripts/bench/run [suite...]; no timing is ever asserted in tests.
 var suites = new Dictionary<string, Func<Task>>(StringComparer.OrdinalIgnoreCase)
 {
-    ["foundation"] = FoundationBench.Run,
+    ["persistence"] = PersistenceBench.Run,
     ["scheduler"] = SchedulerBench.Run,
     ["pacemaker"] = PacemakerComparison.Run,
     ["lifecycle"] = LifecycleBench.Run,
-    ["etcd"] = EtcdBench.Run,
     ["shell"] = ShellBench.Run,
 };
 var chosen = args.Length == 0 ? suites.Keys.ToArray() : args;

@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace Virt.Tests.Support;
+
+/// <summary>
+/// A real PostgreSQL 15 for the tests (Debian's <c>postgresql</c>): <c>initdb</c> and <c>pg_ctl</c> on a free port in a
+/// directory of its own, as the postgres user when the tests run as root. One server per test run, started on first
+/// use and stopped when the test process exits; each test class takes a fresh database of its own.
+/// </summary>
+public sealed class PostgresServer
+{
+    private static readonly Lazy<Task<PostgresServer>> Started = new(Start);
+    private static int _databases;
+    private readonly string _bin;
+    private readonly string _data;
+
+    private PostgresServer(string bin, string directory, int port)
+    {
+        _bin = bin;
+        Directory = directory;
+        _data = Path.Combine(directory, "data");
+        Port = port;
+    }
+
+    public static Task<PostgresServer> Shared => Started.Value;
+
+    public string Directory { get; }
+
+    public int Port { get; }
+
+    public string ConnectionString(string database) =>
+        new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = Port, Username = "postgres", Database = database, Pooling = true }.ToString();
+
+    /// <summary>A new, empty database; its connection string.</summary>
+    public async Task<string> CreateDatabase(string prefix = "virt")
+    {
+        var name = $"{prefix}_{Environment.ProcessId}_{Interlocked.Increment(ref _databases)}";
+        await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+        await connection.OpenAsync();
+        await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        await create.ExecuteNonQueryAsync();
+        return ConnectionString(name);
+    }
+
+    private static async Task<PostgresServer> Start()
+    {
+        var bin = System.IO.Directory.GetDirectories("/usr/lib/postgresql").OrderByDescending(d => d).Select(d => Path.Combine(d, "bin")).FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb")))
+                  ?? throw new InvalidOperationException("PostgreSQL is not installed: apt-get install -y postgresql (scripts/test does this)");
+        var directory = Path.Combine(Path.GetTempPath(), $"virt-pg-{Environment.ProcessId}-{Guid.NewGuid():N}"[..32]);
+        System.IO.Directory.CreateDirectory(directory);
+        if (Environment.UserName == "root")
+            await Run("chown", "postgres:postgres", directory);
+        var server = new PostgresServer(bin, directory, FreePort());
+        await server.AsPostgres(Path.Combine(bin, "initdb"), "-D", server._data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8");
+        await server.AsPostgres(Path.Combine(bin, "pg_ctl"), "-D", server._data, "-l", Path.Combine(directory, "log"), "-w", "-t", "60", "-o",
+            $"-p {server.Port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300", "start");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Stop();
+        return server;
+    }
+
+    private void Stop()
+    {
+        try
+        {
+            AsPostgres(Path.Combine(_bin, "pg_ctl"), "-D", _data, "-m", "immediate", "stop").Wait(TimeSpan.FromSeconds(20));
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (Exception)
+        {
+            // Best effort at exit: a leftover server dies with the machine's test run.
+        }
+    }
+
+    private Task AsPostgres(string program, params string[] args) =>
+        Environment.UserName == "root" ? Run("runuser", ["-u", "postgres", "--", program, .. args]) : Run(program, args);
+
+    private static async Task Run(string program, params string[] args)
+    {
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = "/" };
+        foreach (var a in args)
+            info.ArgumentList.Add(a);
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed ({process.ExitCode}): {await output}{await error}");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
