@@ -208,14 +208,14 @@ internal static class PaletteEndpoints
               "commands": [
                 {
                   "name": "show",
-                  "description": "Show the cluster: members, their leases, and the singleton holders.",
+                  "description": "Show the cluster: this node, the leader, the singleton holders and the members.",
                   "request": { "method": "GET", "path": "/v1/cluster" },
                   "view": "cluster-show",
                   "output": {
                     "fields": [
-                      { "label": "coordination", "value": "{mode}[ ({endpoints|join})]" },
-                      { "label": "this node", "value": "{self.name}: {self.state}[ ({self.error})]" },
-                      { "label": "member", "each": "members", "value": "{name} {address} incarnation {incarnation}, lease {leaseTtlLeftMs|seconds} left" }
+                      { "label": "this node", "value": "{self.name}: {self.status} ({self.address})" },
+                      { "label": "leader", "value": "{leader}" },
+                      { "label": "member", "each": "members", "value": "{name} {address} {status}, incarnation {incarnation}" }
                     ]
                   }
                 }

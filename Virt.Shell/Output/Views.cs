@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 
 namespace Virt.Shell.Output;
@@ -21,35 +20,18 @@ internal static class Views
         }
     }
 
-    /// <summary>The coordination mode, this node's standing, who holds each singleton, then the members.</summary>
+    /// <summary>This node's standing, the leader, who holds each singleton, then the members as Akka.Cluster sees them.</summary>
     private static void ClusterShow(JsonNode cluster)
     {
         var self = cluster["self"]!;
-        var mode = cluster["mode"]?.GetValue<string>() == "etcd"
-            ? $"etcd ({string.Join(", ", cluster["endpoints"]!.AsArray().Select(e => e!.GetValue<string>()))})"
-            : "in-process (single node; set virt.cluster.etcd.endpoints to form a cluster)";
-        Console.Out.WriteLine($"coordination  {mode}");
-        Console.Out.WriteLine($"this node     {self["name"]}: {self["state"]}{(self["error"] is { } error ? $" ({error})" : "")}");
+        Console.Out.WriteLine($"this node     {self["name"]}: {self["status"]} ({self["address"]})");
+        Console.Out.WriteLine($"leader        {cluster["leader"]?.GetValue<string>() ?? "(none: no member is up)"}");
         foreach (var (name, holder) in cluster["singletons"]?.AsObject() ?? [])
-            Console.Out.WriteLine($"{name,-13} {holder?.GetValue<string>() ?? "(nobody: an election is under way)"}");
+            Console.Out.WriteLine($"{name,-13} {holder?.GetValue<string>() ?? "(nobody: no member is up)"}");
         Console.Out.WriteLine();
-        var table = new Table("NAME", "ADDRESS", "INCARNATION", "LEASE LEFT", "ROLES", "CAPACITY");
+        var table = new Table("NAME", "ADDRESS", "STATUS", "INCARNATION", "ROLES");
         foreach (var m in cluster["members"]?.AsArray() ?? [])
-        {
-            table.Add(m!["name"], m["address"], m["incarnation"],
-                string.Create(CultureInfo.InvariantCulture, $"{m["leaseTtlLeftMs"]!.GetValue<long>() / 1000.0:0.0} s"),
-                string.Join(",", m["roles"]!.AsArray().Select(r => r!.GetValue<string>())),
-                Capacity(m["capacity"]!.AsObject()));
-        }
-
+            table.Add(m!["name"], m["address"], m["status"], m["incarnation"], string.Join(",", m["roles"]!.AsArray().Select(r => r!.GetValue<string>())));
         Console.Out.WriteLine(table);
     }
-
-    private static string Capacity(JsonObject capacity) =>
-        capacity.Count == 0 ? "-" : string.Join(", ", capacity.Select(c => c.Key switch
-        {
-            "vcpu" => $"{c.Value} vCPU",
-            "memory_mib" => $"{c.Value} MiB",
-            _ => $"{c.Value} {c.Key}",
-        }));
 }

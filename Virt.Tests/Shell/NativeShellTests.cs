@@ -79,7 +79,7 @@ public sealed class NativeShellTests : IAsyncLifetime
         (_, stdout, _) = await Native("node", "show", "--json");
         Assert.True(JsonNode.Parse(stdout)!["healthy"]!.GetValue<bool>());
         (_, stdout, _) = await Native("cluster", "show");
-        Assert.Contains("this node     proc-node: joined", stdout);
+        Assert.Contains("this node     proc-node: up", stdout);
         (exit, stdout, _) = await Native("vm", "stop", "web-1", "--force", "--wait");
         Assert.Equal((0, "web-1: stopped"), (exit, stdout));
         (exit, stdout, _) = await Native("vm", "delete", "web-1");
