@@ -165,7 +165,10 @@ internal static class VmEndpoints
         catch (JsonException ex)
         {
             var what = ex.Message.Split(" LineNumber:")[0].Split(" Path:")[0];
-            return (default, Problems.BadRequest([new FieldError("body", $"not valid JSON at line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}: {what}")]));
+            if (System.Text.RegularExpressions.Regex.Match(what, "Duplicate property '([^']*)'") is { Success: true } duplicate)
+                return (default, Problems.BadRequest([new FieldError(duplicate.Groups[1].Value, "appears twice in one object; give each field once")]));
+            var where = ex.LineNumber is { } line ? $" at line {line + 1}, byte {ex.BytePositionInLine + 1}" : "";
+            return (default, Problems.BadRequest([new FieldError("body", $"not valid JSON{where}: {what}")]));
         }
     }
 }

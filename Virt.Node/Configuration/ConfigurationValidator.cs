@@ -28,48 +28,56 @@ internal static class ConfigurationValidator
 
     public static List<string> Check(HoconObject resolved)
     {
-        var problems = new List<string>();
+        var problems = new List<(HoconPosition At, string Path, string Text)>();
         switch (resolved["virt"])
         {
             case HoconObject virt:
                 Walk(virt, Schema, "virt", problems);
                 break;
             case { } other:
-                problems.Add($"{other.Position}: virt: must be an object (virt {{ ... }})");
-                return problems;
+                return [$"{other.Position}: virt: must be an object (virt {{ ... }})"];
         }
 
         if (resolved["akka"] is { } akka and not HoconObject)
-            problems.Add($"{akka.Position}: akka: must be an object (akka {{ ... }})");
-        if (problems.Count > 0)
-            return problems; // the rules below need values that bind
+            problems.Add((akka.Position, "akka", "must be an object (akka { ... })"));
 
+        // A section's own rules need its values to bind: they run for every section without a value of the wrong kind.
         var configuration = new ConfigurationBuilder().AddHocon(resolved).Build();
-        Rules(resolved, "virt", configuration.GetSection("virt").Get<NodeOptions>() ?? new NodeOptions(), problems);
+        bool Clean(string section) => !problems.Any(p => p.Path.StartsWith(section + ".", StringComparison.Ordinal) && (section != "virt" || !Sections.Any(x => p.Path.StartsWith($"virt.{x.Path}.", StringComparison.Ordinal))));
+        if (Clean("virt"))
+            Rules(resolved, "virt", configuration.GetSection("virt").Get<NodeOptions>() ?? new NodeOptions(), problems);
         foreach (var (path, type) in Sections)
         {
-            if (configuration.GetSection($"virt:{path}").Get(type) is IValidatedOptions options)
+            if (Clean($"virt.{path}") && configuration.GetSection($"virt:{path}").Get(type) is IValidatedOptions options)
                 Rules(resolved, $"virt.{path}", options, problems);
         }
 
-        var node = configuration.GetSection("virt").Get<NodeOptions>() ?? new NodeOptions();
-        var persistence = configuration.GetSection("virt:persistence").Get<PersistenceOptions>() ?? new PersistenceOptions();
-        if (node.Cluster.SeedNodes.Any(s => s != node.Cluster.Listen) && !persistence.UsesPostgres)
+        if (Clean("virt") && Clean("virt.persistence"))
         {
-            problems.Add($"{Position(resolved, "virt.cluster.seed-nodes")}: virt.cluster.seed-nodes: a node that joins other nodes needs the shared journal; " +
-                         "set virt.persistence.postgresql.connection-string (SQLite is for a single node)");
+            var node = configuration.GetSection("virt").Get<NodeOptions>() ?? new NodeOptions();
+            var persistence = configuration.GetSection("virt:persistence").Get<PersistenceOptions>() ?? new PersistenceOptions();
+            if (node.Cluster.SeedNodes.Any(s => s != node.Cluster.Listen) && !persistence.UsesPostgres)
+            {
+                problems.Add((Position(resolved, "virt.cluster.seed-nodes"), "virt.cluster.seed-nodes",
+                    "a node that joins other nodes needs the shared journal; set virt.persistence.postgresql.connection-string (SQLite is for a single node)"));
+            }
         }
 
-        return problems;
+        // In the order they were written, so an operator reads them down the file.
+        return problems
+            .OrderBy(p => p.At.Origin.StartsWith("virt.conf", StringComparison.Ordinal) ? 0 : p.At.Origin.StartsWith("--set", StringComparison.Ordinal) ? 2 : 1)
+            .ThenBy(p => p.At.Origin, StringComparer.Ordinal).ThenBy(p => p.At.Line).ThenBy(p => p.At.Column)
+            .Select(p => $"{p.At}: {p.Path}: {p.Text}")
+            .ToList();
     }
 
-    private static void Rules(HoconObject resolved, string section, IValidatedOptions options, List<string> problems)
+    private static void Rules(HoconObject resolved, string section, IValidatedOptions options, List<(HoconPosition, string, string)> problems)
     {
         foreach (var (key, problem) in options.Problems())
-            problems.Add($"{Position(resolved, $"{section}.{key}")}: {section}.{key}: {problem}");
+            problems.Add((Position(resolved, $"{section}.{key}"), $"{section}.{key}", problem));
     }
 
-    private static string Position(HoconObject resolved, string path)
+    private static HoconPosition Position(HoconObject resolved, string path)
     {
         // The deepest node that exists on the path: a key the rule names may be a map entry or a default.
         HoconNode? found = null;
@@ -82,10 +90,10 @@ internal static class ConfigurationValidator
             found = node;
         }
 
-        return found?.Position.ToString() ?? "(configuration)";
+        return found?.Position ?? new HoconPosition("(configuration)", 0, 0);
     }
 
-    private static void Walk(HoconNode node, OptionsSchema schema, string path, List<string> problems)
+    private static void Walk(HoconNode node, OptionsSchema schema, string path, List<(HoconPosition At, string Path, string Text)> problems)
     {
         switch (schema, node)
         {
@@ -95,7 +103,7 @@ internal static class ConfigurationValidator
                     if (o.Fields.TryGetValue(key, out var child))
                         Walk(value, child, $"{path}.{key}", problems);
                     else
-                        problems.Add($"{value.Position}: {path}.{key}: unknown key; {Suggest(key, path, o)}");
+                        problems.Add((value.Position, $"{path}.{key}", $"unknown key; {Suggest(key, path, o)}"));
                 }
 
                 break;
@@ -104,27 +112,27 @@ internal static class ConfigurationValidator
                     Walk(value, m.Value, $"{path}.{key}", problems);
                 break;
             case (OptionsSchema.Object or OptionsSchema.Map, _):
-                problems.Add($"{node.Position}: {path}: expected an object ({{ ... }}), not {Describe(node)}");
+                problems.Add((node.Position, path, $"expected an object ({{ ... }}), not {Describe(node)}"));
                 break;
             case (OptionsSchema.List l, HoconArray a):
                 for (var i = 0; i < a.Items.Count; i++)
                 {
                     if (a.Items[i] is not HoconScalar item)
-                        problems.Add($"{a.Items[i].Position}: {path}[{i}]: expected a {OptionsSchema.Name(l.Element)}, not {Describe(a.Items[i])}");
+                        problems.Add((a.Items[i].Position, $"{path}[{i}]", $"expected a {OptionsSchema.Name(l.Element)}, not {Describe(a.Items[i])}"));
                     else if (OptionsSchema.Check(l.Element, item) is { } bad)
-                        problems.Add($"{item.Position}: {path}[{i}]: {bad}");
+                        problems.Add((item.Position, $"{path}[{i}]", bad));
                 }
 
                 break;
             case (OptionsSchema.List l, _):
-                problems.Add($"{node.Position}: {path}: expected a list of {OptionsSchema.Name(l.Element)}s, like [\"a\", \"b\"], not {Describe(node)}");
+                problems.Add((node.Position, path, $"expected a list of {OptionsSchema.Name(l.Element)}s, like [\"a\", \"b\"], not {Describe(node)}"));
                 break;
             case (OptionsSchema.Scalar s, HoconScalar v):
                 if (OptionsSchema.Check(s.Type, v) is { } problem)
-                    problems.Add($"{v.Position}: {path}: {problem}");
+                    problems.Add((v.Position, path, problem));
                 break;
             case (OptionsSchema.Scalar s, _):
-                problems.Add($"{node.Position}: {path}: expected a {OptionsSchema.Name(s.Type)}, not {Describe(node)}");
+                problems.Add((node.Position, path, $"expected a {OptionsSchema.Name(s.Type)}, not {Describe(node)}"));
                 break;
         }
     }

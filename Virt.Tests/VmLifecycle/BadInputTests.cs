@@ -24,14 +24,21 @@ public sealed class BadInputTests : IAsyncLifetime
         _dir.Dispose();
     }
 
-    private async Task<long> JournalEvents() => (await _node.Get("/v1/events?limit=10000")).AsArray().Count;
-
+    /// <summary>Sends a request that must be refused with <paramref name="status"/> as problem+json, and checks in the database that nothing was stored.</summary>
     private async Task<JsonNode> Refused(HttpMethod method, string path, object? body, int status)
     {
-        var before = await JournalEvents();
-        var problem = await _node.Json(method, path, body, expect: status);
+        var before = await _node.StoredVmEvents();
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+            request.Content = body is string raw ? new StringContent(raw, System.Text.Encoding.UTF8, "application/json") : System.Net.Http.Json.JsonContent.Create(body);
+        using var response = await _node.Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == status, $"{method} {path}: expected {status}, got {(int)response.StatusCode}: {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = JsonNode.Parse(text)!;
         Assert.Equal(status, problem["status"]!.GetValue<int>());
-        Assert.Equal(before, await JournalEvents()); // nothing was stored
+        Assert.False(string.IsNullOrWhiteSpace(problem["detail"]?.GetValue<string>()), $"no detail in {text}");
+        Assert.Equal(before, await _node.StoredVmEvents()); // nothing was stored
         return problem;
     }
 
@@ -57,6 +64,63 @@ public sealed class BadInputTests : IAsyncLifetime
         Assert.True(errors.ContainsKey(field), $"no error for '{field}' in {problem}");
         Assert.Contains(message, errors[field]!.AsArray().First()!.GetValue<string>());
         Assert.Single((await _node.Get("/v1/vms")).AsArray());
+    }
+
+    [Theory]
+    [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"disk\": [{\"path\": \"/img/x.qcow2\"}]}", "disk", "unknown field; did you mean 'disks'?")]
+    [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"disks\": [{\"pth\": \"/img/x.qcow2\"}]}", "disks[0].pth", "unknown field; did you mean 'path'?")]
+    [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"nics\": [{\"source\": \"default\", \"vlna\": 5}]}", "nics[0].vlna", "unknown field; did you mean 'vlan'?")]
+    [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"colour\": \"blue\"}", "colour", "unknown field; the fields here are name, uuid, vcpus")]
+    [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"name\": \"y\", \"memory\": \"1GiB\"}", "name", "appears twice in one object")]
+    public async Task An_unknown_or_repeated_field_is_a_400_naming_it(string body, string field, string message) =>
+        await A_bad_spec_is_a_400_naming_the_field(body, field, message);
+
+    [Fact]
+    public async Task Disks_without_a_target_get_the_next_free_ones_as_the_shell_gives_them()
+    {
+        var created = await _node.Post("/v1/vms", new
+        {
+            name = "disks", vcpus = 1, memory = "256MiB",
+            disks = new object[] { new { path = "/img/a.qcow2" }, new { path = "/img/b.qcow2", target = "vda" }, new { path = "/img/c.qcow2" }, new { path = "/img/d.iso", bus = "sata" } },
+        }, expect: 201);
+        Assert.Equal(["vdb", "vda", "vdc", "sda"], created["disks"]!.AsArray().Select(d => d!["target"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Thousands_of_disks_are_refused_with_the_limit_and_the_answer_stays_short()
+    {
+        var disks = string.Join(",", Enumerable.Range(0, 2000).Select(i => $"{{\"path\": \"/img/{i}.qcow2\", \"target\": \"vda\", \"bus\": \"floppy\"}}"));
+        var problem = await Refused(HttpMethod.Post, "/v1/vms", $"{{\"name\": \"many\", \"vcpus\": 1, \"memory\": \"1GiB\", \"disks\": [{disks}], \"nics\": [{disks}]}}", 400);
+        Assert.Contains("disks: has 2000 entries; a VM can have at most 32", problem["detail"]!.GetValue<string>());
+        Assert.True(problem["detail"]!.GetValue<string>().Length < 400, problem["detail"]!.GetValue<string>());
+
+        // Many problems in allowed lists: the detail names a few and counts the rest.
+        var targets = string.Join(",", Enumerable.Range(0, 20).Select(i => $"{{\"path\": \"/img/{i}.qcow2\", \"target\": \"vda\", \"bus\": \"floppy\"}}"));
+        var counted = await Refused(HttpMethod.Post, "/v1/vms", $"{{\"name\": \"many\", \"vcpus\": 1, \"memory\": \"1GiB\", \"disks\": [{targets}]}}", 400);
+        Assert.Matches("and [0-9]+ more problem\\(s\\)$", counted["detail"]!.GetValue<string>());
+        Assert.True(counted["errorCount"]!.GetValue<int>() > 20);
+    }
+
+    [Fact]
+    public async Task A_body_over_the_limit_is_a_413()
+    {
+        var huge = $"{{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"padding\": \"{new string('x', 2 * 1024 * 1024)}\"}}";
+        var problem = await Refused(HttpMethod.Post, "/v1/vms", huge, 413);
+        Assert.Contains("virt.api.max-body", problem["detail"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("POST", "/v1/vms/web-1/stop?force=maybe", 400, "force: 'maybe' is not true or false")]
+    [InlineData("DELETE", "/v1/vms/web-1?force=2", 400, "force: '2' is not true or false")]
+    [InlineData("GET", "/v1/events?limit=abc", 400, "limit: 'abc' is not a whole number")]
+    [InlineData("GET", "/v1/events?after=-1", 400, "after: '-1' is not a whole number")]
+    [InlineData("POST", "/v1/vms/web-1/frobnicate", 404, "there is no POST /v1/vms/web-1/frobnicate")]
+    [InlineData("GET", "/v1/nothing-here", 404, "there is no GET /v1/nothing-here")]
+    [InlineData("PATCH", "/v1/vms/web-1", 405, "does not take PATCH")]
+    public async Task Every_error_is_problem_json_that_says_what_is_wrong(string method, string path, int status, string detail)
+    {
+        var problem = await Refused(new HttpMethod(method), path, null, status);
+        Assert.Contains(detail, problem["detail"]!.GetValue<string>());
     }
 
     [Fact]
