@@ -9,6 +9,7 @@ public sealed class ChildProcess : IDisposable
     private readonly Process _process;
     private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
     private readonly List<string> _stderr = [];
+    private readonly List<string> _stdout = [];
 
     private ChildProcess(Process process)
     {
@@ -16,9 +17,14 @@ public sealed class ChildProcess : IDisposable
         _process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is null)
+            {
                 _lines.Writer.TryComplete();
-            else
-                _lines.Writer.TryWrite(e.Data);
+                return;
+            }
+
+            lock (_stdout)
+                _stdout.Add(e.Data);
+            _lines.Writer.TryWrite(e.Data);
         };
         _process.ErrorDataReceived += (_, e) =>
         {
@@ -42,6 +48,16 @@ public sealed class ChildProcess : IDisposable
         {
             lock (_stderr)
                 return string.Join('\n', _stderr);
+        }
+    }
+
+    /// <summary>Every line printed on stdout so far, read or not.</summary>
+    public IReadOnlyList<string> Stdout
+    {
+        get
+        {
+            lock (_stdout)
+                return _stdout.ToList();
         }
     }
 

@@ -51,6 +51,19 @@ public sealed class VirtNodeProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts it where it is expected to refuse to start: its exit status and what it printed on stderr.</summary>
+    public async Task<(int Exit, string Stderr)> StartExpectingRefusal()
+    {
+        using var process = ChildProcess.Start(ChildProcess.Dotnet, _args);
+        while (await process.ReadLine(TimeSpan.FromSeconds(60)) is { } line)
+        {
+            if (line.Contains("Now listening on", StringComparison.Ordinal))
+                throw new Xunit.Sdk.XunitException("virt-node started although it should have refused to");
+        }
+
+        return (await process.WaitForExit(TimeSpan.FromSeconds(60)), process.Stderr);
+    }
+
     /// <summary>SIGKILL: no shutdown, no flush.</summary>
     public void Kill()
     {
@@ -61,16 +74,21 @@ public sealed class VirtNodeProcess : IAsyncDisposable
 
     public async Task<JsonNode> Get(string path) => (await Http.GetFromJsonAsync<JsonNode>(path))!;
 
-    /// <summary>SIGTERM, and wait for the process to finish its graceful shutdown.</summary>
-    public async Task Stop()
+    /// <summary>SIGTERM, and wait for the process to finish its graceful shutdown; its exit status.</summary>
+    public async Task<int> Stop()
     {
         if (_process is null)
-            return;
+            return -1;
         _process.Signal(Posix.SigTerm);
-        await _process.WaitForExit(TimeSpan.FromSeconds(30));
+        var exit = await _process.WaitForExit(TimeSpan.FromSeconds(30));
+        Output = _process.Stdout;
         _process.Dispose();
         _process = null;
+        return exit;
     }
+
+    /// <summary>Every line it wrote to stdout (its log) until it was stopped.</summary>
+    public IReadOnlyList<string> Output { get; private set; } = [];
 
     public async ValueTask DisposeAsync()
     {

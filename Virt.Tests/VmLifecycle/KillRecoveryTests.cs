@@ -4,19 +4,32 @@ using Virt.Tests.Support;
 
 namespace Virt.Tests.VmLifecycle;
 
+public sealed class SqliteKillRecoveryTests : KillRecoveryTests
+{
+    protected override Task<string[]> Journal() => Task.FromResult(Array.Empty<string>());
+}
+
+public sealed class PostgresKillRecoveryTests : KillRecoveryTests
+{
+    protected override async Task<string[]> Journal() => [$"virt.persistence.postgresql.connection-string={await (await PostgresServer.Shared).CreateDatabase("kill")}"];
+}
+
 /// <summary>
-/// SIGKILL of a real virt-node in the middle of a burst of commands, then a restart on the same data: every
-/// acknowledged command holds, and the journal and libvirt agree about every VM.
+/// SIGKILL of a real virt-node in the middle of a burst of creates and commands, then a restart on the same data:
+/// every acknowledged create and command holds, and the journal and libvirt agree about every VM.
 /// </summary>
-public sealed class KillRecoveryTests : IAsyncLifetime
+public abstract class KillRecoveryTests : IAsyncLifetime
 {
     private readonly TempDirectory _dir = new("virt-kill");
     private readonly SimulatedHost _host = new(cpus: 64, memoryMiB: 262144);
     private VirtNodeProcess _node = null!;
 
+    /// <summary>The overrides that choose the journal (none: SQLite).</summary>
+    protected abstract Task<string[]> Journal();
+
     public async Task InitializeAsync()
     {
-        _node = new VirtNodeProcess(_dir.Path, _host.Uri, "virt.vm.restart-backoff=20ms");
+        _node = new VirtNodeProcess(_dir.Path, _host.Uri, ["virt.vm.restart-backoff=20ms", .. await Journal()]);
         await _node.Start();
     }
 
@@ -37,19 +50,25 @@ public sealed class KillRecoveryTests : IAsyncLifetime
             Assert.True((await _node.Http.PostAsync($"/v1/vms/vm{i:00}/start", null)).IsSuccessStatusCode);
         await Settled();
 
-        // The burst: start the stopped half, stop some of the running half; kill once a few answers are in.
+        // The burst: create new VMs, start the stopped half, stop some of the running half; kill once a few answers are in.
         var acked = new ConcurrentDictionary<string, string>();
+        var created = new ConcurrentBag<string>();
         var answered = 0;
         var killNow = new TaskCompletionSource();
         var commands = Enumerable.Range(count / 2, count / 2).Select(i => ($"vm{i:00}", "start"))
             .Concat(Enumerable.Range(0, count / 3).Select(i => ($"vm{i:00}", "stop")))
+            .Concat(Enumerable.Range(100, 40).Select(i => ($"new{i}", "create")))
             .ToList();
         var burst = commands.Select(c => Task.Run(async () =>
         {
             try
             {
-                var response = await _node.Http.PostAsync($"/v1/vms/{c.Item1}/{c.Item2}", null);
-                if (response.IsSuccessStatusCode)
+                var response = c.Item2 == "create"
+                    ? await _node.Http.PostAsync("/v1/vms", Json(new JsonObject { ["name"] = c.Item1, ["vcpus"] = 1, ["memory"] = "128MiB" }))
+                    : await _node.Http.PostAsync($"/v1/vms/{c.Item1}/{c.Item2}", null);
+                if (response.IsSuccessStatusCode && c.Item2 == "create")
+                    created.Add(c.Item1);
+                else if (response.IsSuccessStatusCode)
                     acked[c.Item1] = c.Item2;
                 if (Interlocked.Increment(ref answered) == commands.Count / 3)
                     killNow.TrySetResult();
@@ -63,9 +82,12 @@ public sealed class KillRecoveryTests : IAsyncLifetime
         _node.Kill();
         await Task.WhenAll(burst);
         Assert.NotEmpty(acked);
+        Assert.NotEmpty(created);
 
         await _node.Start();
         var vms = await Settled();
+        var names = vms.Select(v => v!["name"]!.GetValue<string>()).ToHashSet();
+        Assert.Empty(created.Where(c => !names.Contains(c))); // an acknowledged create is never lost
         Assert.Empty((await _node.Get("/v1/node"))["unknownDomains"]!.AsArray());
         var libvirt = await RunningInLibvirt();
 
