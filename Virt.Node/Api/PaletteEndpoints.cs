@@ -173,10 +173,11 @@ internal static class PaletteEndpoints
                 },
                 {
                   "name": "clear-failures",
-                  "description": "Forget a VM's failures and restarts; a failed VM that should run starts again.",
-                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." } ],
-                  "request": { "method": "POST", "path": "/v1/vms/{NAME}/clear-failures" },
-                  "output": { "line": "{name}: {state}[ (last error: {lastError})]" }
+                  "description": "Forget a VM's failures and restarts (every VM's with --all); a failed VM that should run starts again.",
+                  "arguments": [ { "name": "NAME", "type": "string", "complete": "vms", "to": "path", "description": "The VM (or --all)." } ],
+                  "options": [ { "name": "--all", "type": "flag", "to": "query.all", "description": "Every VM with failures or counted restarts." } ],
+                  "request": { "method": "POST", "path": "/v1/vms[/{NAME}]/clear-failures" },
+                  "output": { "line": "[{name}: {state}][ (last error: {lastError})][{message}]" }
                 }
               ]
             },

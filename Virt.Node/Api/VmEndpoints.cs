@@ -21,7 +21,13 @@ internal static class VmEndpoints
         var vms = app.MapGroup("/v1/vms");
         vms.MapPost("", Create);
         vms.MapGet("", List);
-        vms.MapPost("/clear-failures", ClearAllFailures);
+        vms.MapPost("/clear-failures", (HttpRequest request, ApiContext api) =>
+            Flag(request, "all") switch
+            {
+                (_, { } bad) => Task.FromResult(bad),
+                (true, _) => ClearAllFailures(api),
+                _ => Task.FromResult(Problems.BadQuery("all", "give a VM name (POST /v1/vms/NAME/clear-failures), or all=true for every VM")),
+            });
         vms.MapGet("/{name}", Show);
         vms.MapPut("/{name}", Update);
         vms.MapPost("/{name}/start", (string name, ApiContext api) => Command(api, name, new VmCommand.Start(), needsLibvirt: true));
@@ -94,7 +100,7 @@ internal static class VmEndpoints
             var other => throw new InvalidOperationException($"unexpected reply {other}"),
         };
 
-    /// <summary><c>POST /v1/vms/clear-failures</c>: every VM with failures or restarts counted forgets them; the answer names them.</summary>
+    /// <summary><c>POST /v1/vms/clear-failures?all=true</c>: every VM with failures or counted restarts forgets them; the answer names them.</summary>
     private static async Task<IResult> ClearAllFailures(ApiContext api)
     {
         VmIndexProtocol.Listing listing;
@@ -109,11 +115,14 @@ internal static class VmEndpoints
 
         var names = listing.Vms.Where(v => v.Restarts.Count > 0 || v.FailureReasons.Count > 0 || v.Phase == VmPhase.Failed).Select(v => v.Spec!.Name).ToList();
         var results = await Task.WhenAll(names.Select(async n => (Name: n, Reply: await Ask(api, new VmProtocol.Command(n, new VmCommand.ClearFailures())))));
-        return Results.Json(new
-        {
-            Cleared = results.Where(r => r.Reply is VmProtocol.Result { Accepted: true }).Select(r => r.Name).ToList(),
-            Refused = results.Where(r => r.Reply is not VmProtocol.Result { Accepted: true }).ToDictionary(r => r.Name, r => r.Reply is VmProtocol.Result res ? res.Reason : "no answer in time"),
-        }, ApiJson.Options);
+        var cleared = results.Where(r => r.Reply is VmProtocol.Result { Accepted: true }).Select(r => r.Name).ToList();
+        var refused = results.Where(r => r.Reply is not VmProtocol.Result { Accepted: true })
+            .ToDictionary(r => r.Name, r => r.Reply is VmProtocol.Result res ? res.Reason : "no answer in time");
+        var message = cleared.Count == 0 && refused.Count == 0
+            ? "no VM had failures or restarts to clear"
+            : $"cleared the failures of {cleared.Count} VM(s){(cleared.Count > 0 ? ": " + string.Join(", ", cleared) : "")}" +
+              (refused.Count > 0 ? $"; {refused.Count} did not answer: {string.Join(", ", refused.Keys)}" : "");
+        return Results.Json(new { Cleared = cleared, Refused = refused, Message = message }, ApiJson.Options);
     }
 
     private static async Task<IResult> Command(ApiContext api, string name, VmCommand command, bool needsLibvirt, bool created = false)

@@ -58,12 +58,25 @@ internal static class RequestBuilder
         return (new HttpMethod(request.Method.ToUpperInvariant()), path, body);
     }
 
-    /// <summary>Replaces each <c>{NAME}</c> in a path with the escaped value of that parameter.</summary>
+    /// <summary>
+    /// Replaces each <c>{NAME}</c> in a path with the escaped value of that parameter. A part in brackets,
+    /// <c>/v1/vms[/{NAME}]/clear-failures</c>, is left out when its parameter was not given.
+    /// </summary>
     public static string Fill(string path, IReadOnlyDictionary<string, List<string>> values)
     {
         var sb = new StringBuilder();
         for (var i = 0; i < path.Length; i++)
         {
+            if (path[i] == '[' && path.IndexOf(']', i) is var close and > 0)
+            {
+                var part = path[(i + 1)..close];
+                var names = part.Split('{').Skip(1).Select(x => x[..x.IndexOf('}')]);
+                if (names.All(values.ContainsKey))
+                    sb.Append(Fill(part, values));
+                i = close;
+                continue;
+            }
+
             var end = path[i] == '{' ? path.IndexOf('}', i) : -1;
             if (end < 0)
             {

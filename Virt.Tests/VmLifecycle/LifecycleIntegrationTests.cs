@@ -178,6 +178,35 @@ public abstract class LifecycleIntegrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_restart_of_the_test_driver_host_is_named_as_such_and_clear_failures_all_forgets_the_restarts()
+    {
+        foreach (var name in new[] { "a", "b", "c" })
+            await _node.Post("/v1/vms", Spec(name), expect: 201);
+        await _node.Post("/v1/vms/a/start", expect: 202);
+        await _node.Post("/v1/vms/b/start", expect: 202);
+        await _node.WaitForState("a", "running");
+        await _node.WaitForState("b", "running");
+
+        await _node.Stop();
+        await _node.Start(); // the test driver's domains ended with the old connection: to Virt, a host restart
+        foreach (var name in new[] { "a", "b" })
+        {
+            var back = await WaitForRestarts(name, 1);
+            Assert.StartsWith("host test-node restarted", (await _node.Get($"/v1/events?vm={name}")).AsArray()
+                .Select(e => e!["detail"]!["why"]?.GetValue<string>()).OfType<string>().Last());
+            Assert.True(await RunsInLibvirt(name));
+        }
+
+        var (exit, stdout, stderr) = await VirtCli.Against(_node.Http.BaseAddress!.Authority, "vm", "clear-failures", "--all");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("cleared the failures of 2 VM(s): a, b", stdout.Trim());
+        foreach (var name in new[] { "a", "b", "c" })
+            Assert.Equal(0, (await _node.Get($"/v1/vms/{name}"))["restartsInWindow"]!.GetValue<int>());
+        (exit, stdout, _) = await VirtCli.Against(_node.Http.BaseAddress!.Authority, "vm", "clear-failures", "--all");
+        Assert.Equal((0, "no VM had failures or restarts to clear"), (exit, stdout.Trim()));
+    }
+
+    [Fact]
     public async Task Domains_virt_does_not_manage_are_reported_and_never_touched()
     {
         var stranger = new VmSpec("stranger", Guid.NewGuid(), 1, 256, [], []);
