@@ -37,7 +37,9 @@ internal static class PersistenceBench
 
     private static async Task Backend(string name, string dataDir, string[] overrides, string target)
     {
-        var resolved = NodeConfiguration.Load(null, [$"virt.data-dir={dataDir}", .. overrides], _ => null);
+        // VIRT_BENCH_SET="key=value;key=value" tries other settings without editing virt.conf.
+        var extra = (Environment.GetEnvironmentVariable("VIRT_BENCH_SET") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries);
+        var resolved = NodeConfiguration.Load(null, [$"virt.data-dir={dataDir}", .. overrides, .. extra], _ => null);
         var persistence = new ConfigurationBuilder().AddHocon(resolved).Build().GetSection("virt:persistence").Get<PersistenceOptions>()!;
         var store = JournalStore.Prepare(persistence, dataDir);
         var builder = Host.CreateApplicationBuilder();
