@@ -46,10 +46,24 @@ public static class AdmissionPlan
         }
 
         var pending = requests.GroupBy(r => r.Vm, StringComparer.Ordinal).Select(g => g.Last()).ToList();
+        var answers = new Dictionary<string, (string? Node, string? Reason)>(StringComparer.Ordinal);
+        foreach (var r in pending.Where(r => r.Pin is not null && !known.Contains(r.Pin)).ToList())
+        {
+            answers[r.Vm] = (null, $"{r.Pin}: not a host of this cluster, or it has not reported to the balancer (virt cluster show lists the members)");
+            pending.Remove(r);
+        }
+
+        if (pending.Count == 0)
+            return answers;
+
+        // A pinned VM may only go to its host: a location rule on the host's name, as Pacemaker pins to #uname.
+        var pins = pending.Where(r => r.Pin is not null)
+            .Select(r => (PlacementRule)new LocationRule($"--node {r.Pin}", [r.Vm], double.PositiveInfinity, new AttributeTest(HostName, AttributeOp.Eq, r.Pin)))
+            .ToList();
         var problem = new PlacementProblem(
             hosts.OrderBy(h => h.Node, StringComparer.Ordinal).Select(Node).ToList(),
             [.. placed.Values, .. pending.Select(r => Demand(r.Vm, r.Vcpus, r.MemoryMib, r.Priority, r.Ha, null))],
-            [],
+            pins,
             new PlanAction.Place(),
             new PlacementPolicy(options.Strategy == "pack" ? PlacementStrategy.Pack : PlacementStrategy.Balanced),
             new Dictionary<string, double>
@@ -62,13 +76,12 @@ public static class AdmissionPlan
         var started = result.Decisions.Where(d => d.Kind == DecisionKind.Start && d.To is not null).ToDictionary(d => d.Vm, d => d.To!, StringComparer.Ordinal);
         var unplaced = result.Unplaced.ToDictionary(u => u.Vm, u => u.Reasons, StringComparer.Ordinal);
         var byName = hosts.ToDictionary(h => h.Node, StringComparer.Ordinal);
-        var answers = new Dictionary<string, (string? Node, string? Reason)>(StringComparer.Ordinal);
         foreach (var r in pending)
         {
             if (started.TryGetValue(r.Vm, out var node))
                 answers[r.Vm] = (node, null);
             else if (unplaced.TryGetValue(r.Vm, out var reasons) && reasons.Count > 0)
-                answers[r.Vm] = (null, string.Join("; ", reasons.Select(x => $"{x.Key}: {Reason(byName[x.Key], x.Value)}")));
+                answers[r.Vm] = (null, string.Join("; ", reasons.Where(x => r.Pin is null || x.Key == r.Pin).Select(x => $"{x.Key}: {Reason(byName[x.Key], x.Value)}")));
             else
                 answers[r.Vm] = (null, "the placement engine placed it nowhere and gave no reason");
         }
@@ -80,10 +93,13 @@ public static class AdmissionPlan
     private static string Reason(BalancerProtocol.HostReport host, string engine) =>
         !host.Available ? "libvirt is unreachable there" : host.State == HostState.Standby ? "in standby (takes no new VMs)" : engine;
 
+    /// <summary>The attribute every host has: its own name (what <c>--node</c> pins to).</summary>
+    public const string HostName = "#name";
+
     private static NodeSpec Node(BalancerProtocol.HostReport h) => new(
         h.Node,
         new Dictionary<string, double> { ["vcpu"] = h.Cpus, ["memory_mib"] = h.MemoryMib },
-        h.Attributes,
+        new Dictionary<string, string>(h.Attributes, StringComparer.Ordinal) { [HostName] = h.Node },
         !h.Available ? NodeState.Down : h.State == HostState.Standby ? NodeState.Maintenance : NodeState.Up);
 
     private static SchedulerVm Demand(string name, int vcpus, long memoryMib, int priority, bool ha, string? node) =>

@@ -1,5 +1,7 @@
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Event;
+using Virt.Actors.Cluster;
 using Virt.Actors.Index;
 using Virt.Actors.Vm;
 
@@ -13,11 +15,19 @@ public sealed class BalancerKey;
 /// from the VM index, its own recent grants) and answers every placement with <see cref="AdmissionPlan"/>. It answers
 /// nothing until it has heard from the index and from hosts (or the start-up grace has passed), so no decision is
 /// made on half a picture. Everything it holds is rebuilt from the agents and the index after a takeover.
+/// It also tells each VM when the host it was on has left the cluster (removed, or gone longer than the host timeout).
 /// </summary>
 internal sealed class BalancerActor : ReceiveActor, IWithTimers, IWithStash
 {
     private readonly BalancerOptions _options;
     private readonly IActorRef _index;
+    private readonly Func<IActorRef> _region;
+
+    /// <summary>Hosts that left the cluster, and how ("lost", "left the cluster"): their VMs wait for a fence.</summary>
+    private readonly Dictionary<string, string> _gone = new(StringComparer.Ordinal);
+
+    /// <summary>Since when each host with VMs on it has been neither a member nor reporting.</summary>
+    private readonly Dictionary<string, DateTimeOffset> _absentSince = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, (BalancerProtocol.HostReport Report, DateTimeOffset At)> _hosts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, VmState> _vms = new(StringComparer.Ordinal);
@@ -29,10 +39,13 @@ internal sealed class BalancerActor : ReceiveActor, IWithTimers, IWithStash
     private bool _graceOver;
     private bool _ready;
 
-    public BalancerActor(BalancerOptions options, IActorRef index)
+    public BalancerActor(BalancerOptions options, IActorRef index, Func<IActorRef> vms)
     {
         _options = options;
         _index = index;
+        _region = vms;
+        Receive<ClusterEvent.MemberRemoved>(OnRemoved);
+        Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<BalancerProtocol.HostReport>(OnReport);
         Receive<VmIndexProtocol.Snapshot>(snapshot =>
         {
@@ -64,10 +77,11 @@ internal sealed class BalancerActor : ReceiveActor, IWithTimers, IWithStash
 
     private DateTimeOffset Now => Context.System.Scheduler.Now;
 
-    public static Props Props(BalancerOptions options, IActorRef index) => Akka.Actor.Props.Create(() => new BalancerActor(options, index));
+    public static Props Props(BalancerOptions options, IActorRef index, Func<IActorRef> vms) => Akka.Actor.Props.Create(() => new BalancerActor(options, index, vms));
 
     protected override void PreStart()
     {
+        Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent));
         _index.Tell(new VmIndexProtocol.Subscribe(Self));
         Timers.StartSingleTimer("grace", GraceOver.Instance, _options.StartupGrace);
         Timers.StartPeriodicTimer("tick", Tick.Instance, TimeSpan.FromSeconds(1));
@@ -84,8 +98,12 @@ internal sealed class BalancerActor : ReceiveActor, IWithTimers, IWithStash
         Stash.UnstashAll();
     }
 
+    protected override void PostStop() => Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
+
     private void Ready()
     {
+        Receive<ClusterEvent.MemberRemoved>(OnRemoved);
+        Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<BalancerProtocol.HostReport>(OnReport);
         Receive<VmIndexProtocol.Snapshot>(snapshot =>
         {
@@ -136,8 +154,61 @@ internal sealed class BalancerActor : ReceiveActor, IWithTimers, IWithStash
         }
     }
 
+    /// <summary>A member left: if it was a host, it takes nothing more, and its VMs are told (downed: lost; else: it left).</summary>
+    private void OnRemoved(ClusterEvent.MemberRemoved removed)
+    {
+        if (NodeRole.NameIn(removed.Member.Roles) is not { } host)
+            return;
+        var how = removed.PreviousStatus == MemberStatus.Down ? "lost" : "left the cluster";
+        _log.Warning("host {0} {1} (incarnation {2}): its VMs wait for a fence", host, how, removed.Member.UniqueAddress.Uid);
+        _hosts.Remove(host);
+        _gone[host] = how;
+        TellLost(host, how);
+    }
+
+    /// <summary>Every VM on <paramref name="host"/> hears that it is gone (again after each refresh of the index: telling is idempotent).</summary>
+    private void TellLost(string host, string how)
+    {
+        foreach (var vm in _vms.Values.Where(v => v.OnHost && v.Node == host))
+            _region().Tell(new VmProtocol.Command(vm.Spec!.Name, new VmCommand.HostLost(host, how)));
+    }
+
+    /// <summary>
+    /// A host with VMs on it that is neither a member nor reporting for longer than the host timeout is gone too:
+    /// that covers a removal this balancer did not see (it took over after it). Cluster members are never taken
+    /// for gone, however long they are silent: downing them is the Split Brain Resolver's decision.
+    /// </summary>
+    private void FindAbsent()
+    {
+        var members = Akka.Cluster.Cluster.Get(Context.System).State.Members.Select(m => NodeRole.NameIn(m.Roles)).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        var now = Now;
+        foreach (var host in _vms.Values.Where(v => v.OnHost).Select(v => v.Node!).Distinct(StringComparer.Ordinal).ToList())
+        {
+            if (_gone.TryGetValue(host, out var how))
+            {
+                TellLost(host, how);
+                continue;
+            }
+
+            if (members.Contains(host) || _hosts.ContainsKey(host))
+            {
+                _absentSince.Remove(host);
+                continue;
+            }
+
+            if (!_absentSince.TryAdd(host, now) && now - _absentSince[host] > _options.HostTimeout)
+            {
+                _log.Warning("host {0} is not in the cluster and has not reported for {1:0} s: its VMs wait for a fence", host, (now - _absentSince[host]).TotalSeconds);
+                _gone[host] = "lost";
+                TellLost(host, "lost");
+            }
+        }
+    }
+
     private void OnReport(BalancerProtocol.HostReport report)
     {
+        if (_gone.Remove(report.Node))
+            _log.Info("host {0} is back", report.Node);
         if (!_hosts.TryGetValue(report.Node, out var known) || known.Report != report)
             _log.Info("host {0}: {1} CPUs, {2} MiB, {3}{4}", report.Node, report.Cpus, report.MemoryMib, report.State, report.Available ? "" : ", libvirt unreachable");
         _hosts[report.Node] = (report, Now);
@@ -159,6 +230,7 @@ internal sealed class BalancerActor : ReceiveActor, IWithTimers, IWithStash
 
     private void Expire()
     {
+        FindAbsent();
         var now = Now;
         foreach (var (node, (_, at)) in _hosts.ToList())
         {

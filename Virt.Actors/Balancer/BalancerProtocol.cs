@@ -16,7 +16,8 @@ public enum HostState
 public static class BalancerProtocol
 {
     /// <summary>A VM asks where to start (op <paramref name="Op"/> of its placement). The answer is a <see cref="Placement"/> to the sender.</summary>
-    public sealed record PlaceVm(string Vm, long Op, int Vcpus, long MemoryMib, int Priority, bool Ha) : IVirtSerializable;
+    /// <param name="Pin">Only this host (the operator's choice); still checked like any other placement.</param>
+    public sealed record PlaceVm(string Vm, long Op, int Vcpus, long MemoryMib, int Priority, bool Ha, string? Pin = null) : IVirtSerializable;
 
     /// <summary>Where to start (<paramref name="Node"/>), or why nowhere (<paramref name="Reason"/>, per host, the engine's words).</summary>
     public sealed record Placement(string Vm, long Op, string? Node, string? Reason) : IVirtSerializable;

@@ -4,22 +4,24 @@ namespace Virt.Actors.Vm;
 
 /// <summary>
 /// What a VM asks of the node agent that owns a host's libvirt connection, and what it hears back. Every request
-/// carries the VM's op number so a late answer to an old request is recognised. Answers and events implement
-/// <see cref="IVmMessage"/>: they reach the VM's entity wherever it lives.
+/// carries a fencing token: the VM's op number (a late answer to an old request is recognised, and an agent refuses
+/// a request older than one it has seen for that VM) and the incarnation of the host it is addressed to (an agent
+/// refuses work meant for an earlier incarnation of itself: a host that restarted is not the host the request was
+/// meant for). Answers and events implement <see cref="IVmMessage"/>: they reach the VM's entity wherever it lives.
 /// </summary>
-public abstract record DomainRequest(string Name, long Op) : IVirtSerializable;
+public abstract record DomainRequest(string Name, long Op, long Incarnation) : IVirtSerializable;
 
 /// <summary>Define the domain from the spec (idempotent) and start it unless it already runs.</summary>
-public sealed record StartDomain(VmSpec Spec, long Op) : DomainRequest(Spec.Name, Op);
+public sealed record StartDomain(VmSpec Spec, long Op, long Incarnation) : DomainRequest(Spec.Name, Op, Incarnation);
 
 /// <summary>Shut the domain down (graceful) or destroy it (force). Succeeds at once when it is not running.</summary>
-public sealed record StopDomain(string Name, bool Force, long Op) : DomainRequest(Name, Op);
+public sealed record StopDomain(string Name, bool Force, long Op, long Incarnation) : DomainRequest(Name, Op, Incarnation);
 
 /// <summary>Remove the definition (destroying the domain first if it runs). Succeeds when there is none.</summary>
-public sealed record UndefineDomain(string Name, long Op) : DomainRequest(Name, Op);
+public sealed record UndefineDomain(string Name, long Op, long Incarnation) : DomainRequest(Name, Op, Incarnation);
 
 /// <summary>Report what libvirt knows of the domain.</summary>
-public sealed record ObserveDomain(string Name, long Op) : DomainRequest(Name, Op);
+public sealed record ObserveDomain(string Name, long Op, long Incarnation) : DomainRequest(Name, Op, Incarnation);
 
 public enum DomainOutcome
 {
@@ -28,6 +30,9 @@ public enum DomainOutcome
 
     /// <summary>libvirt is unreachable; nothing was attempted.</summary>
     Unavailable,
+
+    /// <summary>Refused for its fencing token (an older op than one seen, or meant for another incarnation of the host); nothing was attempted.</summary>
+    Stale,
 }
 
 /// <param name="Node">The host that answered.</param>

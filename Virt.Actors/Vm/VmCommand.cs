@@ -23,7 +23,8 @@ public abstract record VmCommand
 
     public sealed record UpdateSpec(VmSpec Spec) : VmCommand;
 
-    public sealed record Start : VmCommand;
+    /// <param name="Pin">Start on this host only (still checked by the balancer); null: the balancer chooses.</param>
+    public sealed record Start(string? Pin = null) : VmCommand;
 
     public sealed record Stop(bool Force = false) : VmCommand;
 
@@ -37,6 +38,9 @@ public abstract record VmCommand
     public sealed record Placed(long Op, string Node) : VmCommand;
 
     public sealed record PlacementRefused(long Op, string Reason) : VmCommand;
+
+    /// <summary>The host the VM ran on left the cluster (downed and removed, or gone): it may still run there until fenced.</summary>
+    public sealed record HostLost(string Node, string How) : VmCommand;
 
     // Observations from the node agent
     /// <param name="HostBoot">The host's boot identity when the domain started (see <see cref="VmState.HostBoot"/>).</param>

@@ -34,13 +34,15 @@ public sealed class VmDecider(VmDefaults defaults) : IDecider<VmState, VmCommand
 
         var name = s.Spec!.Name;
         var next = s.Op + 1;
+        if (s.AwaitingFence is { } lost && command is VmCommand.Start or VmCommand.Restart or VmCommand.Delete or VmCommand.ClearFailures)
+            return Reject($"its host {lost} was lost while it ran there and is not fenced yet, so it may still run there; nothing starts it elsewhere until then");
         return (command, s.Phase) switch
         {
             (VmCommand.UpdateSpec u, VmPhase.Stopped or VmPhase.Failed) when u.Spec.Uuid != s.Spec.Uuid => Reject("the uuid of a VM cannot change"),
             (VmCommand.UpdateSpec u, VmPhase.Stopped or VmPhase.Failed) => Accept(new VmEvent.SpecUpdated(u.Spec with { Name = name }, now)),
             (VmCommand.UpdateSpec, _) => Reject($"the spec can only change while the VM is stopped; it is {Lower(s.Phase)}. Stop it first"),
 
-            (VmCommand.Start, VmPhase.Stopped or VmPhase.Recovering) => Accept(Place(next, "start requested", now)),
+            (VmCommand.Start start, VmPhase.Stopped or VmPhase.Recovering) => Accept(Place(next, "start requested", now, pin: start.Pin)),
             (VmCommand.Start, VmPhase.Placing or VmPhase.Starting or VmPhase.Running) => Decision<VmEvent>.Nothing,
             (VmCommand.Start, VmPhase.Stopping) when s.Then == AfterStop.Start => Decision<VmEvent>.Nothing,
             (VmCommand.Start, VmPhase.Stopping) => Reject("it is stopping; start it again once it has stopped"),
@@ -68,6 +70,9 @@ public sealed class VmDecider(VmDefaults defaults) : IDecider<VmState, VmCommand
             (VmCommand.ClearFailures, _) => s.Restarts.Count > 0 || s.FailureReasons.Count > 0 ? Accept(new VmEvent.FailuresCleared(now)) : Decision<VmEvent>.Nothing,
 
             (VmCommand.Placed p, VmPhase.Placing) when p.Op == s.Op => Accept(new VmEvent.StartRequested(next, p.Node, s.Why ?? "start requested", false, now)),
+
+            (VmCommand.HostLost l, VmPhase.Starting or VmPhase.Running or VmPhase.Stopping or VmPhase.Migrating) when s.Node == l.Node =>
+                Accept(new VmEvent.HostLost(l.Node, $"host {l.Node} {l.How}; waiting for fence", now)),
             (VmCommand.PlacementRefused r, VmPhase.Placing) when r.Op == s.Op => Accept(new VmEvent.PlacementFailed(r.Op, r.Reason, now)),
 
             (VmCommand.StartDone d, VmPhase.Starting) when d.Op == s.Op => Accept(new VmEvent.Started(d.Op, now, d.HostBoot)),
@@ -99,7 +104,7 @@ public sealed class VmDecider(VmDefaults defaults) : IDecider<VmState, VmCommand
         VmEvent.PlacementRequested p => s with
         {
             Phase = VmPhase.Placing, Desired = PowerState.Running, Node = null, Op = p.Op, Since = p.At, Then = AfterStop.Nothing, Why = p.Why,
-            Automatic = p.Automatic, Restarts = p.CountsAsRestart ? [.. Window(s, p.At), p.At] : s.Restarts,
+            Automatic = p.Automatic, Pin = p.Pin, Restarts = p.CountsAsRestart ? [.. Window(s, p.At), p.At] : s.Restarts,
         },
         VmEvent.PlacementFailed f when s.Automatic => s with
         {
@@ -111,11 +116,11 @@ public sealed class VmDecider(VmDefaults defaults) : IDecider<VmState, VmCommand
         },
         VmEvent.StartRequested r => s with
         {
-            Phase = VmPhase.Starting, Desired = PowerState.Running, Node = r.Node, Op = r.Op, Since = r.At, Then = AfterStop.Nothing,
+            Phase = VmPhase.Starting, Desired = PowerState.Running, Node = r.Node, LastNode = r.Node, Op = r.Op, Since = r.At, Then = AfterStop.Nothing,
             Restarts = r.CountsAsRestart ? [.. Window(s, r.At), r.At] : s.Restarts,
         },
         VmEvent.Started st => s with { Phase = VmPhase.Running, Since = st.At, LastError = null, HostBoot = st.HostBoot ?? s.HostBoot },
-        VmEvent.Adopted a => s with { Phase = VmPhase.Running, Node = a.Node, Since = a.At, Desired = PowerState.Running, HostBoot = a.HostBoot ?? s.HostBoot },
+        VmEvent.Adopted a => s with { Phase = VmPhase.Running, Node = a.Node, LastNode = a.Node, Since = a.At, Desired = PowerState.Running, HostBoot = a.HostBoot ?? s.HostBoot, AwaitingFence = null },
         VmEvent.StartFailed f => s with { LastError = f.Reason },
         VmEvent.StopRequested r => s with
         {
@@ -142,6 +147,14 @@ public sealed class VmDecider(VmDefaults defaults) : IDecider<VmState, VmCommand
             Phase = s.Phase is VmPhase.Recovering or VmPhase.Placing && d.Desired == PowerState.Stopped ? VmPhase.Stopped : s.Phase,
         },
         VmEvent.Deleted d => s with { Phase = VmPhase.Deleted, Desired = PowerState.Stopped, Node = null, Since = d.At },
+        VmEvent.HostLost l when s.Desired == PowerState.Stopped || s.Phase == VmPhase.Stopping => s with
+        {
+            Phase = VmPhase.Stopped, Node = null, LastNode = l.Node, AwaitingFence = l.Node, Since = l.At, LastError = l.Reason, Then = AfterStop.Nothing,
+        },
+        VmEvent.HostLost l => s with
+        {
+            Phase = VmPhase.Recovering, Node = null, LastNode = l.Node, AwaitingFence = l.Node, Since = l.At, LastError = l.Reason, Desired = PowerState.Running,
+        },
         _ => s,
     };
 
@@ -150,7 +163,7 @@ public sealed class VmDecider(VmDefaults defaults) : IDecider<VmState, VmCommand
         VmPhase.Starting => new StateTimeout<VmCommand>($"start-{s.Op}", defaults.StartTimeout, new VmCommand.StartTimedOut(s.Op)),
         VmPhase.Stopping when s.StopMode == StopMode.Graceful =>
             new StateTimeout<VmCommand>($"stop-{s.Op}", s.Spec?.StopTimeout ?? defaults.StopTimeout, new VmCommand.StopTimedOut(s.Op)),
-        VmPhase.Recovering => new StateTimeout<VmCommand>($"retry-{s.Op}-{s.Since.UtcTicks}", s.RetryDelay, new VmCommand.RetryStart(s.Op)),
+        VmPhase.Recovering when s.AwaitingFence is null => new StateTimeout<VmCommand>($"retry-{s.Op}-{s.Since.UtcTicks}", s.RetryDelay, new VmCommand.RetryStart(s.Op)),
         _ => null,
     };
 
@@ -222,8 +235,8 @@ public sealed class VmDecider(VmDefaults defaults) : IDecider<VmState, VmCommand
         return Accept(new VmEvent.Failed(reasons, now));
     }
 
-    private static VmEvent.PlacementRequested Place(long op, string why, DateTimeOffset now, bool automatic = false, bool countsAsRestart = false) =>
-        new(op, why, automatic, countsAsRestart, now);
+    private static VmEvent.PlacementRequested Place(long op, string why, DateTimeOffset now, bool automatic = false, bool countsAsRestart = false, string? pin = null) =>
+        new(op, why, automatic, countsAsRestart, now, pin);
 
     private IEnumerable<DateTimeOffset> Window(VmState s, DateTimeOffset now)
     {

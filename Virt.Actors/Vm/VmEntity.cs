@@ -3,14 +3,16 @@ using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
 using Virt.Actors.Balancer;
+using Virt.Actors.Cluster;
 using Virt.Actors.Fsm;
 
 namespace Virt.Actors.Vm;
 
 /// <summary>What every VM entity shares: its lifecycle defaults, how often to snapshot, and who to ask.</summary>
-/// <param name="Agent">The node agent of this host (for now every VM runs on the host of its entity's node).</param>
+/// <param name="Agents">Finds each host's node agent and its incarnation (a domain request goes to the VM's host, wherever the entity lives).</param>
 /// <param name="Balancer">The balancer singleton (through its proxy).</param>
-public sealed record VmEntitySettings(VmDefaults Defaults, int SnapshotEvery, IActorRef Agent, IActorRef Balancer);
+/// <param name="LocalNode">This node: where a VM that was never on any host is looked for.</param>
+public sealed record VmEntitySettings(VmDefaults Defaults, int SnapshotEvery, INodeAgents Agents, IActorRef Balancer, string LocalNode);
 
 /// <summary>
 /// One VM, as a sharded persistent entity (entity id: the VM's name; persistence id <c>vm-{name}</c>). It persists
@@ -165,17 +167,17 @@ internal sealed class VmEntity : ReceivePersistentActor, IWithTimers
                 break;
             case VmEvent.StartRequested start:
                 Timers.Cancel(PlacementRetryKey);
-                _settings.Agent.Tell(new StartDomain(State.Spec!, start.Op), Self);
+                ToAgent(start.Node, incarnation => new StartDomain(State.Spec!, start.Op, incarnation));
                 break;
             case VmEvent.StopRequested stop:
-                _settings.Agent.Tell(new StopDomain(_name, stop.Mode == StopMode.Force, stop.Op), Self);
+                ToAgent(State.Node, incarnation => new StopDomain(_name, stop.Mode == StopMode.Force, stop.Op, incarnation));
                 break;
             case VmEvent.StopEscalated escalated:
-                _settings.Agent.Tell(new StopDomain(_name, true, escalated.Op), Self);
+                ToAgent(State.Node, incarnation => new StopDomain(_name, true, escalated.Op, incarnation));
                 break;
             case VmEvent.Deleted:
                 _undefinePending = true;
-                _settings.Agent.Tell(new UndefineDomain(_name, State.Op), Self);
+                ToAgent(before.Node ?? before.LastNode, incarnation => new UndefineDomain(_name, State.Op, incarnation));
                 break;
             case VmEvent.PlacementFailed or VmEvent.DesiredChanged or VmEvent.Adopted when before.Phase == VmPhase.Placing:
                 Timers.Cancel(PlacementRetryKey);
@@ -188,7 +190,7 @@ internal sealed class VmEntity : ReceivePersistentActor, IWithTimers
         if (State.Phase != VmPhase.Placing)
             return;
         var spec = State.Spec!;
-        _settings.Balancer.Tell(new BalancerProtocol.PlaceVm(_name, State.Op, spec.Vcpus, spec.MemoryMib, spec.Priority, spec.Restart != RestartPolicy.Never), Self);
+        _settings.Balancer.Tell(new BalancerProtocol.PlaceVm(_name, State.Op, spec.Vcpus, spec.MemoryMib, spec.Priority, spec.Restart != RestartPolicy.Never, State.Pin), Self);
         Timers.StartSingleTimer(PlacementRetryKey, RetryPlacement.Instance, _settings.Defaults.PlacementTimeout);
     }
 
@@ -228,6 +230,10 @@ internal sealed class VmEntity : ReceivePersistentActor, IWithTimers
                 // Nothing happened; the agent says when libvirt is back (HostAvailable), and we reconcile then.
                 _log.Warning("VM {0}: {1} waits for libvirt on {2}: {3}", _name, done.Request, done.Node, done.Error);
                 break;
+            case { Outcome: DomainOutcome.Stale }:
+                // Nothing happened: the token was old (a newer request is on its way) or meant for an earlier incarnation of the host.
+                _log.Warning("VM {0}: {1} on {2} was refused: {3}", _name, done.Request, done.Node, done.Error);
+                break;
             case { Request: "start" }:
                 Decide(done.Outcome == DomainOutcome.Done ? new VmCommand.StartDone(done.Op, done.HostBoot) : new VmCommand.StartRefused(done.Op, done.Error ?? "unknown error"), null);
                 break;
@@ -253,7 +259,7 @@ internal sealed class VmEntity : ReceivePersistentActor, IWithTimers
         if (!State.Exists)
         {
             if (_undefinePending && observed.Exists)
-                _settings.Agent.Tell(new UndefineDomain(_name, State.Op), Self); // the delete's side effect did not finish before a crash
+                ToAgent(observed.Node, incarnation => new UndefineDomain(_name, State.Op, incarnation)); // the delete's side effect did not finish before a crash
             else
                 _undefinePending = false;
             PassivateIfGone();
@@ -275,7 +281,18 @@ internal sealed class VmEntity : ReceivePersistentActor, IWithTimers
         Decide(changed.Running ? new VmCommand.DomainRunning(changed.Node, changed.HostBoot) : new VmCommand.DomainStopped(changed.Reason), null);
     }
 
-    private void Observe() => _settings.Agent.Tell(new ObserveDomain(_name, State.Op), Self);
+    /// <summary>Asks libvirt where the VM is or was: its host, else the one it was last on, else this node's.</summary>
+    private void Observe() => ToAgent(State.Node ?? State.LastNode, incarnation => new ObserveDomain(_name, State.Op, incarnation));
+
+    /// <summary>Sends a request, with its fencing token, to the agent of <paramref name="node"/> (this node's when null).</summary>
+    private void ToAgent(string? node, Func<long, DomainRequest> request)
+    {
+        var host = node ?? _settings.LocalNode;
+        if (_settings.Agents.Find(host) is { } agent)
+            agent.Agent.Tell(request(agent.Incarnation), Self);
+        else
+            _log.Warning("VM {0}: host {1} is not a member of the cluster; its request waits until the host is back or declared lost", _name, host);
+    }
 
     /// <summary>A VM that does not exist (never did, or deleted and cleaned up) leaves memory and the remembered set.</summary>
     private void PassivateIfGone()

@@ -13,7 +13,8 @@ public abstract record VmEvent(DateTimeOffset At) : IVirtSerializable
     /// <summary>The VM should run: the balancer is asked where.</summary>
     /// <param name="Automatic">Virt's own start (a restart), not the operator's: a refusal waits and retries instead of giving up.</param>
     /// <param name="CountsAsRestart">An automatic start that spends one of the restarts allowed in the window.</param>
-    public sealed record PlacementRequested(long Op, string Why, bool Automatic, bool CountsAsRestart, DateTimeOffset At) : VmEvent(At);
+    /// <param name="Pin">Only this host may take it (the operator's --node).</param>
+    public sealed record PlacementRequested(long Op, string Why, bool Automatic, bool CountsAsRestart, DateTimeOffset At, string? Pin = null) : VmEvent(At);
 
     /// <summary>No host can take it (the balancer's reasons, per host).</summary>
     public sealed record PlacementFailed(long Op, string Reason, DateTimeOffset At) : VmEvent(At);
@@ -54,4 +55,8 @@ public abstract record VmEvent(DateTimeOffset At) : IVirtSerializable
     public sealed record DesiredChanged(PowerState Desired, string Why, DateTimeOffset At) : VmEvent(At);
 
     public sealed record Deleted(DateTimeOffset At) : VmEvent(At);
+
+    /// <summary>Its host left the cluster while the VM was on it: it waits there, in recovering, until that host is fenced.</summary>
+    /// <param name="Reason">"host hv-03 lost; waiting for fence".</param>
+    public sealed record HostLost(string Node, string Reason, DateTimeOffset At) : VmEvent(At);
 }

@@ -61,14 +61,25 @@ public sealed record VmState : IVirtSerializable
     /// <summary>The host it runs on (or is starting or stopping on).</summary>
     public string? Node { get; init; }
 
+    /// <summary>The host it was last on: where a stopped VM is looked for when virt-node starts.</summary>
+    public string? LastNode { get; init; }
+
+    /// <summary>
+    /// The host that was lost while the VM was on it. Until that host is fenced the VM may still run there, so
+    /// nothing starts it anywhere else.
+    /// </summary>
+    public string? AwaitingFence { get; init; }
+
     public long Op { get; init; }
 
     public StopMode StopMode { get; init; }
 
     public AfterStop Then { get; init; }
 
-    /// <summary>While Placing: why it is to start, and whether it is Virt's own start (see <see cref="VmEvent.PlacementRequested"/>).</summary>
+    /// <summary>While Placing: why it is to start, whether it is Virt's own start, and a host it is pinned to (see <see cref="VmEvent.PlacementRequested"/>).</summary>
     public string? Why { get; init; }
+
+    public string? Pin { get; init; }
 
     public bool Automatic { get; init; }
 

@@ -12,11 +12,13 @@ public sealed record VmView(
     int RestartsInWindow,
     IReadOnlyList<string> FailureReasons,
     string? LastError,
-    DateTimeOffset Since) : IVirtSerializable
+    DateTimeOffset Since,
+    long Op = 0,
+    string? AwaitingFence = null) : IVirtSerializable
 {
     public static VmView Of(VmState s, VmDefaults defaults, DateTimeOffset now)
     {
         var window = s.Spec!.RestartWindow ?? defaults.RestartWindow;
-        return new VmView(s.Spec.Name, s.Phase, s.Desired, s.Node, s.Spec, s.Restarts.Count(t => now - t < window), s.FailureReasons, s.LastError, s.Since);
+        return new VmView(s.Spec.Name, s.Phase, s.Desired, s.Node, s.Spec, s.Restarts.Count(t => now - t < window), s.FailureReasons, s.LastError, s.Since, s.Op, s.AwaitingFence);
     }
 }

@@ -26,8 +26,14 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     private readonly LibvirtWorker _worker = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    /// <summary>Domains some VM has asked about: the ones Virt manages here. Events of any other domain are none of Virt's business.</summary>
-    private readonly HashSet<string> _managed = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Domains some VM has asked about (the ones Virt manages here; events of any other domain are none of Virt's
+    /// business), each with the newest op of a request for it: the VM half of the fencing token.
+    /// </summary>
+    private readonly Dictionary<string, long> _managed = new(StringComparer.Ordinal);
+
+    /// <summary>This host's incarnation (its cluster member's uid): requests meant for another one are refused.</summary>
+    private readonly long _incarnation;
     private bool _connected;
     private string? _error = "not connected yet";
     private DateTimeOffset _since;
@@ -45,12 +51,16 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     private readonly Dictionary<string, (long Seen, bool Running)> _sightings = new(StringComparer.Ordinal);
     private long _lastSighting;
 
-    public NodeAgent(LibvirtOptions options, string nodeName, TimeSpan reportInterval)
+    private readonly IReadOnlyDictionary<string, string> _attributes;
+
+    public NodeAgent(LibvirtOptions options, string nodeName, TimeSpan reportInterval, IReadOnlyDictionary<string, string> attributes)
     {
+        _attributes = attributes;
         _options = options;
         _nodeName = nodeName;
         _reportInterval = reportInterval;
         _since = Context.System.Scheduler.Now;
+        _incarnation = Akka.Cluster.Cluster.Get(Context.System).SelfUniqueAddress.Uid;
 
         Receive<Wire>(wire =>
         {
@@ -67,7 +77,14 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         });
         Receive<DomainRequest>(request =>
         {
-            _managed.Add(request.Name);
+            if (Refusal(request) is { } refusal)
+            {
+                _log.Warning("refused {0} of {1}: {2}", Kind(request), request.Name, refusal);
+                Sender.Tell(new DomainRequestDone(request.Name, request.Op, Kind(request), DomainOutcome.Stale, _nodeName, refusal));
+                return;
+            }
+
+            _managed[request.Name] = Math.Max(request.Op, _managed.GetValueOrDefault(request.Name, long.MinValue));
             if (_connected)
                 Execute(request, Sender);
             else
@@ -75,7 +92,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         });
         Receive<LibvirtEvent>(e =>
         {
-            if (!_connected || e.Event.Type is not (DomainEventType.Stopped or DomainEventType.Started or DomainEventType.Crashed) || !_managed.Contains(e.Event.Name))
+            if (!_connected || e.Event.Type is not (DomainEventType.Stopped or DomainEventType.Started or DomainEventType.Crashed) || !_managed.ContainsKey(e.Event.Name))
                 return;
             _worker.Run(() =>
             {
@@ -107,8 +124,8 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(LibvirtOptions options, string nodeName, TimeSpan reportInterval) =>
-        Akka.Actor.Props.Create(() => new NodeAgent(options, nodeName, reportInterval));
+    public static Props Props(LibvirtOptions options, string nodeName, TimeSpan reportInterval, IReadOnlyDictionary<string, string> attributes) =>
+        Akka.Actor.Props.Create(() => new NodeAgent(options, nodeName, reportInterval, attributes));
 
     /// <summary>
     /// Who hears from the agent: the <c>vm</c> shard region (lifecycle events, to each VM's entity) and the balancer
@@ -150,7 +167,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         _domainType = DomainType(connected.Driver);
         _log.Info("libvirt {0} connected ({1}, {2} CPUs, {3} MiB, {4} domains)", _options.ResolvedUri, connected.Driver, connected.Host.Cpus, connected.Host.MemoryBytes >> 20, connected.Domains.Count);
         ReportHost();
-        foreach (var name in _managed)
+        foreach (var name in _managed.Keys)
             _vms.Tell(new HostAvailable(name, _nodeName));
     }
 
@@ -212,7 +229,17 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     }
 
     private void ReportHost() => _balancer.Tell(new BalancerProtocol.HostReport(
-        _nodeName, _host?.Cpus ?? 0, (_host?.MemoryBytes ?? 0) >> 20, new Dictionary<string, string>(StringComparer.Ordinal), HostState.Up, _connected && _host is not null));
+        _nodeName, _host?.Cpus ?? 0, (_host?.MemoryBytes ?? 0) >> 20, _attributes, HostState.Up, _connected && _host is not null));
+
+    /// <summary>Why the request's fencing token is not good here, or null when it is.</summary>
+    private string? Refusal(DomainRequest request)
+    {
+        if (request.Incarnation != _incarnation)
+            return $"it was meant for incarnation {request.Incarnation} of host {_nodeName}, and this is incarnation {_incarnation} (the host restarted since); nothing was done";
+        if (_managed.TryGetValue(request.Name, out var newest) && request.Op < newest)
+            return $"its op {request.Op} is older than op {newest} already seen for {request.Name}; nothing was done";
+        return null;
+    }
 
     private DomainRequestDone Unavailable(DomainRequest request) =>
         new(request.Name, request.Op, Kind(request), DomainOutcome.Unavailable, _nodeName,

@@ -3,7 +3,7 @@ using Akka.Cluster;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Virt.Node.Hosting;
+using Virt.Actors.Cluster;
 
 namespace Virt.Node.Api;
 

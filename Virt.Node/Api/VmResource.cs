@@ -2,7 +2,7 @@ using Virt.Actors.Vm;
 
 namespace Virt.Node.Api;
 
-/// <summary>A VM in API responses: its state and its spec, flat.</summary>
+/// <summary>A VM in API responses: its state and its spec, flat. <c>operation</c> numbers its side effects (the VM half of a fencing token).</summary>
 internal sealed record VmResource(
     string Name,
     VmPhase State,
@@ -21,9 +21,11 @@ internal sealed record VmResource(
     int RestartsInWindow,
     IReadOnlyList<string> FailureReasons,
     string? LastError,
-    DateTimeOffset Since)
+    DateTimeOffset Since,
+    long Operation,
+    string? AwaitingFence)
 {
     public static VmResource Of(VmView v) => new(
         v.Name, v.State, v.Desired, v.Node, v.Spec.Uuid, v.Spec.Vcpus, v.Spec.MemoryMib, v.Spec.Disks, v.Spec.Nics, v.Spec.Restart, v.Spec.Priority,
-        v.Spec.StopTimeout, v.Spec.MaxRestarts, v.Spec.RestartWindow, v.RestartsInWindow, v.FailureReasons, v.LastError, v.Since);
+        v.Spec.StopTimeout, v.Spec.MaxRestarts, v.Spec.RestartWindow, v.RestartsInWindow, v.FailureReasons, v.LastError, v.Since, v.Op, v.AwaitingFence);
 }

@@ -14,6 +14,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Virt.Actors.Balancer;
+using Virt.Actors.Cluster;
 using Virt.Actors.Index;
 using Virt.Actors.Persistence;
 using Virt.Actors.Vm;
@@ -132,20 +133,21 @@ internal static class NodeDaemon
                 {
                     Roles = [.. roles, NodeRole.Of(nodeName)],
                     SeedNodes = node.Cluster.SeedNodes.Select(s => $"akka.tcp://{SystemName}@{s}").ToArray(),
+                    MinimumNumberOfMembers = node.Cluster.EffectiveMinMembers,
                 })
                 .WithVirtPersistence(store)
                 .WithActors((system, registry) =>
                 {
                     var journal = PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
                     registry.Register<VmIndexKey>(system.ActorOf(VmIndex.Props(journal, vmDefaults, persistence.IndexRefresh), "vm-index"));
-                    registry.Register<NodeAgentKey>(system.ActorOf(NodeAgent.Props(libvirt, nodeName, node.Node.ReportInterval), "node"));
+                    registry.Register<NodeAgentKey>(system.ActorOf(NodeAgent.Props(libvirt, nodeName, node.Node.ReportInterval, node.Node.Attributes), ClusterNodeAgents.AgentName));
                 })
-                .WithSingleton<BalancerKey>("balancer", (_, registry, _) => BalancerActor.Props(balancer, registry.Get<VmIndexKey>()), new ClusterSingletonOptions { LogSingletonIdentificationFailure = false })
+                .WithSingleton<BalancerKey>("balancer", (_, registry, _) => BalancerActor.Props(balancer, registry.Get<VmIndexKey>(), () => registry.Get<VmRegion>()), new ClusterSingletonOptions { LogSingletonIdentificationFailure = false })
                 .WithShardRegion<VmRegion>(
                     "vm",
-                    (_, registry, _) =>
+                    (system, registry, _) =>
                     {
-                        var settings = new VmEntitySettings(vmDefaults, persistence.SnapshotEvery, registry.Get<NodeAgentKey>(), registry.Get<BalancerKey>());
+                        var settings = new VmEntitySettings(vmDefaults, persistence.SnapshotEvery, new ClusterNodeAgents(system), registry.Get<BalancerKey>(), nodeName);
                         return name => VmEntity.Props(name, settings);
                     },
                     new VmMessageExtractor(node.Cluster.Shards),
@@ -199,16 +201,4 @@ internal static class NodeDaemon
             root.Set("akka", akka);
         return Akka.Configuration.ConfigurationFactory.ParseString(HoconJson.Write(root));
     }
-}
-
-/// <summary>Every member carries its Virt node name as a role, so any node can name every member.</summary>
-internal static class NodeRole
-{
-    private const string Prefix = "node.";
-
-    public static string Of(string nodeName) => Prefix + nodeName;
-
-    public static string? NameIn(IEnumerable<string> roles) => roles.FirstOrDefault(r => r.StartsWith(Prefix, StringComparison.Ordinal))?[Prefix.Length..];
-
-    public static IEnumerable<string> Others(IEnumerable<string> roles) => roles.Where(r => !r.StartsWith(Prefix, StringComparison.Ordinal));
 }

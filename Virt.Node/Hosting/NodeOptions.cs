@@ -31,6 +31,10 @@ internal sealed class NodeOptions : IValidatedOptions
             yield return ("cluster.listen", $"'{Cluster.Listen}' is not host:port (for example 127.0.0.1:4053, or 0.0.0.0:4053 with virt.cluster.public-host)");
         foreach (var seed in Cluster.SeedNodes.Where(s => !Endpoints.TryParse(s, out _)))
             yield return ("cluster.seed-nodes", $"'{seed}' is not host:port (the virt.cluster.listen of another node)");
+        foreach (var (attribute, _) in Node.Attributes.Where(a => !VmSpecValidator.IsValidName(a.Key)))
+            yield return ($"node.attributes.{attribute}", $"'{attribute}' is not a valid attribute name: use {VmSpecValidator.NameRuleText}");
+        if (Cluster.MinMembers < 0 || (Cluster.SeedNodes.Count > 0 && Cluster.MinMembers > Cluster.SeedNodes.Count))
+            yield return ("cluster.min-members", $"must be from 0 (a majority of the seed nodes) to the number of seed nodes ({Cluster.SeedNodes.Count}), not {Cluster.MinMembers}");
         if (Cluster.Shards is < 1 or > 10000)
             yield return ("cluster.shards", $"must be from 1 to 10000, not {Cluster.Shards}");
     }
@@ -44,6 +48,9 @@ internal sealed class NodeOptions : IValidatedOptions
 
         /// <summary>What this node does in the cluster (Akka cluster roles).</summary>
         public List<string> Roles { get; set; } = [];
+
+        /// <summary>Facts about the host for placement rules (<c>rack = r1</c>, <c>ssd = true</c>).</summary>
+        public Dictionary<string, string> Attributes { get; set; } = new(StringComparer.Ordinal);
 
         /// <summary>How often the node agent reports the host to the balancer.</summary>
         [ConfigurationKeyName("report-interval")]
@@ -65,6 +72,12 @@ internal sealed class NodeOptions : IValidatedOptions
 
         /// <summary>Shards of the <c>vm</c> region: the unit VM entities move between nodes in. Fixed for the cluster's life.</summary>
         public int Shards { get; set; } = 100;
+
+        /// <summary>Members the leader waits for before it moves any up (so a cold start does not pile everything onto the first node); 0: a majority of the seed nodes.</summary>
+        [ConfigurationKeyName("min-members")]
+        public int MinMembers { get; set; }
+
+        public int EffectiveMinMembers => MinMembers > 0 ? MinMembers : SeedNodes.Count / 2 + 1;
     }
 }
 

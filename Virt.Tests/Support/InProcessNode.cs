@@ -62,6 +62,9 @@ public sealed class InProcessNode : IAsyncDisposable
     /// <summary>This host's node agent, to read libvirt's view of the host (or to act behind Virt's back).</summary>
     public IActorRef Agent => Registry.Get<NodeAgentKey>();
 
+    /// <summary>This node's incarnation: the host half of a fencing token the agent accepts.</summary>
+    public long Incarnation => Akka.Cluster.Cluster.Get(ActorSystem).SelfUniqueAddress.Uid;
+
     /// <param name="waitForHealthy">Wait until libvirt is connected, the node is up and every VM's entity runs (/v1/health is 200).</param>
     public async Task Start(bool waitForHealthy = true)
     {

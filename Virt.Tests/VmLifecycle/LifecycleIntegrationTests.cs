@@ -47,9 +47,12 @@ public abstract class LifecycleIntegrationTests : IAsyncLifetime
 
     private Task<bool> RunsInLibvirt(string name) => _node.RunsInLibvirt(name);
 
-    /// <summary>Kills the domain behind Virt's back: a destroy sent straight to the node agent, as an outside actor would.</summary>
-    private async Task Crash(string name) =>
-        Assert.Equal(DomainOutcome.Done, (await _node.Agent.Ask<DomainRequestDone>(new StopDomain(name, Force: true, Op: -1), TimeSpan.FromSeconds(10))).Outcome);
+    /// <summary>Kills the domain behind Virt's back: a destroy sent straight to the node agent with the VM's current token, as an outside actor would.</summary>
+    private async Task Crash(string name)
+    {
+        var op = (await _node.Get($"/v1/vms/{name}"))["operation"]!.GetValue<long>();
+        Assert.Equal(DomainOutcome.Done, (await _node.Agent.Ask<DomainRequestDone>(new StopDomain(name, true, op, _node.Incarnation), TimeSpan.FromSeconds(10))).Outcome);
+    }
 
     [Fact]
     public async Task Every_command_from_create_to_delete_and_create_again()
@@ -207,10 +210,31 @@ public abstract class LifecycleIntegrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_agent_refuses_a_request_for_another_incarnation_of_its_host_or_with_an_older_op()
+    {
+        await _node.Post("/v1/vms", Spec("guarded"), expect: 201);
+        await _node.Post("/v1/vms/guarded/start", expect: 202);
+        var vm = await _node.WaitForState("guarded", "running");
+        var op = vm["operation"]!.GetValue<long>();
+
+        var earlier = await _node.Agent.Ask<DomainRequestDone>(new StopDomain("guarded", true, op, _node.Incarnation - 1), TimeSpan.FromSeconds(10));
+        Assert.Equal(DomainOutcome.Stale, earlier.Outcome);
+        Assert.Contains($"this is incarnation {_node.Incarnation}", earlier.Error);
+        var older = await _node.Agent.Ask<DomainRequestDone>(new StopDomain("guarded", true, op - 1, _node.Incarnation), TimeSpan.FromSeconds(10));
+        Assert.Equal(DomainOutcome.Stale, older.Outcome);
+        Assert.Contains($"older than op {op}", older.Error);
+        Assert.True(await RunsInLibvirt("guarded")); // neither was carried out
+
+        var stranger = new VmSpec("stranger-2", Guid.NewGuid(), 1, 256, [], []);
+        Assert.Equal(DomainOutcome.Stale, (await _node.Agent.Ask<DomainRequestDone>(new StartDomain(stranger, 1, _node.Incarnation + 1), TimeSpan.FromSeconds(10))).Outcome);
+        Assert.DoesNotContain(await Domains(), d => d.Name == "stranger-2");
+    }
+
+    [Fact]
     public async Task Domains_virt_does_not_manage_are_reported_and_never_touched()
     {
         var stranger = new VmSpec("stranger", Guid.NewGuid(), 1, 256, [], []);
-        Assert.Equal(DomainOutcome.Done, (await _node.Agent.Ask<DomainRequestDone>(new StartDomain(stranger, -1), TimeSpan.FromSeconds(10))).Outcome);
+        Assert.Equal(DomainOutcome.Done, (await _node.Agent.Ask<DomainRequestDone>(new StartDomain(stranger, -1, _node.Incarnation), TimeSpan.FromSeconds(10))).Outcome);
         await _node.Post("/v1/vms", Spec("mine"), expect: 201);
 
         var node = await _node.Get("/v1/node");

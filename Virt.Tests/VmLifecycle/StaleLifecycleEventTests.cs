@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.TestKit;
 using Virt.Actors.Balancer;
 using Virt.Actors.Vm;
+using Virt.Tests.Support;
 
 namespace Virt.Tests.VmLifecycle;
 
@@ -20,7 +21,7 @@ public sealed class StaleLifecycleEventTests : Akka.TestKit.Xunit2.TestKit
     {
         _agent = CreateTestProbe("agent");
         _balancer = CreateTestProbe("balancer");
-        var settings = new VmEntitySettings(new VmDefaults { RestartBackoff = TimeSpan.FromMinutes(5) }, 100, _agent, _balancer);
+        var settings = new VmEntitySettings(new VmDefaults { RestartBackoff = TimeSpan.FromMinutes(5) }, 100, new FixedNodeAgents(_agent), _balancer, "n1");
         _vm = Sys.ActorOf(VmEntity.Props("web-1", settings), "web-1");
         _vm.Tell(new VmProtocol.Command("web-1", new VmCommand.Define(new VmSpec("web-1", Guid.NewGuid(), 1, 1024, [], []))));
         Assert.True(ExpectMsg<VmProtocol.Result>().Accepted);
