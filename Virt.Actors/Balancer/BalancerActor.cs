@@ -49,13 +49,12 @@ internal sealed class BalancerActor : ReceiveActor, IWithTimers, IWithStash
         Receive<BalancerProtocol.HostReport>(OnReport);
         Receive<VmIndexProtocol.Snapshot>(snapshot =>
         {
-            _vms.Clear();
-            foreach (var (name, vm) in snapshot.Vms)
-                _vms[name] = vm;
+            OnSnapshot(snapshot);
             _indexed = true;
-            Settle();
             BecomeReadyIfComplete();
         });
+        Receive<Terminated>(_ => Timers.StartSingleTimer("resubscribe", Resubscribe.Instance, TimeSpan.FromSeconds(1)));
+        Receive<Resubscribe>(_ => _index.Tell(new VmIndexProtocol.Subscribe(Self)));
         Receive<VmIndexProtocol.Changed>(changed =>
         {
             foreach (var vm in changed.Vms)
@@ -105,13 +104,9 @@ internal sealed class BalancerActor : ReceiveActor, IWithTimers, IWithStash
         Receive<ClusterEvent.MemberRemoved>(OnRemoved);
         Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<BalancerProtocol.HostReport>(OnReport);
-        Receive<VmIndexProtocol.Snapshot>(snapshot =>
-        {
-            _vms.Clear();
-            foreach (var (name, vm) in snapshot.Vms)
-                _vms[name] = vm;
-            Settle();
-        });
+        Receive<VmIndexProtocol.Snapshot>(OnSnapshot);
+        Receive<Terminated>(_ => Timers.StartSingleTimer("resubscribe", Resubscribe.Instance, TimeSpan.FromSeconds(1)));
+        Receive<Resubscribe>(_ => _index.Tell(new VmIndexProtocol.Subscribe(Self)));
         Receive<VmIndexProtocol.Changed>(changed =>
         {
             foreach (var vm in changed.Vms)
@@ -152,6 +147,16 @@ internal sealed class BalancerActor : ReceiveActor, IWithTimers, IWithStash
 
             replyTo.Tell(new BalancerProtocol.Placement(request.Vm, request.Op, node, reason));
         }
+    }
+
+    /// <summary>The index's whole picture; the index is watched, so a restarted index is subscribed to again.</summary>
+    private void OnSnapshot(VmIndexProtocol.Snapshot snapshot)
+    {
+        Context.Watch(Sender);
+        _vms.Clear();
+        foreach (var (name, vm) in snapshot.Vms)
+            _vms[name] = vm;
+        Settle();
     }
 
     /// <summary>A member left: if it was a host, it takes nothing more, and its VMs are told (downed: lost; else: it left).</summary>
@@ -244,6 +249,11 @@ internal sealed class BalancerActor : ReceiveActor, IWithTimers, IWithStash
         // A grant the VM never acted on (its entity stopped meanwhile) must not hold capacity forever.
         foreach (var grant in _grants.Values.Where(g => now - g.At > _options.HostTimeout * 2).ToList())
             _grants.Remove(grant.Vm);
+    }
+
+    private sealed class Resubscribe
+    {
+        public static readonly Resubscribe Instance = new();
     }
 
     private sealed class PlanPending

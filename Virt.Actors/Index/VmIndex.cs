@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Pattern;
 using Akka.Event;
 using Akka.Persistence.Query;
 using Akka.Streams;
@@ -18,7 +19,8 @@ namespace Virt.Actors.Index;
 internal sealed class VmIndex : ReceiveActor, IWithTimers
 {
     private const int Batch = 1000;
-    private readonly ICurrentEventsByTagQuery _journal;
+    private readonly Func<ICurrentEventsByTagQuery> _openJournal;
+    private ICurrentEventsByTagQuery _journal = null!;
     private readonly VmDecider _decider;
     private readonly TimeSpan _refresh;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -33,9 +35,9 @@ internal sealed class VmIndex : ReceiveActor, IWithTimers
     private bool _reading;
     private bool _ready;
 
-    public VmIndex(ICurrentEventsByTagQuery journal, VmDefaults defaults, TimeSpan refresh)
+    public VmIndex(Func<ICurrentEventsByTagQuery> journal, VmDefaults defaults, TimeSpan refresh)
     {
-        _journal = journal;
+        _openJournal = journal;
         _decider = new VmDecider(defaults);
         _refresh = refresh;
 
@@ -72,11 +74,17 @@ internal sealed class VmIndex : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(ICurrentEventsByTagQuery journal, VmDefaults defaults, TimeSpan refresh) =>
-        Akka.Actor.Props.Create(() => new VmIndex(journal, defaults, refresh));
+    /// <summary>
+    /// The index under a backoff supervisor: opening the read journal waits for the journal (its tables are created
+    /// by whichever node starts first), and a failure there restarts the index later instead of failing the node.
+    /// </summary>
+    public static Props Props(Func<ICurrentEventsByTagQuery> journal, VmDefaults defaults, TimeSpan refresh) =>
+        BackoffSupervisor.Props(Backoff.OnFailure(
+            Akka.Actor.Props.Create(() => new VmIndex(journal, defaults, refresh)), "index", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(15), 0.2));
 
     protected override void PreStart()
     {
+        _journal = _openJournal();
         Timers.StartPeriodicTimer("refresh", Refresh.Instance, _refresh);
         Read();
     }

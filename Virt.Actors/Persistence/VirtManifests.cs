@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Virt.Actors.Balancer;
 using Virt.Actors.Vm;
 
 namespace Virt.Actors.Persistence;
@@ -33,6 +34,7 @@ public static class VirtManifests
         .Register<VmEvent.FailuresCleared>("vm.failures-cleared.v1")
         .Register<VmEvent.DesiredChanged>("vm.desired-changed.v1")
         .Register<VmEvent.Deleted>("vm.deleted.v1")
+        .Register<VmEvent.HostLost>("vm.host-lost.v1")
         .Register<VmState>("vm.state.v1")
 
         // Messages: only on the wire, never stored.
@@ -48,7 +50,10 @@ public static class VirtManifests
         .Register<DomainRequestDone>("agent.request-done.v1")
         .Register<DomainObservation>("agent.observation.v1")
         .Register<DomainStateChanged>("agent.state-changed.v1")
-        .Register<HostAvailable>("agent.host-available.v1");
+        .Register<HostAvailable>("agent.host-available.v1")
+        .Register<BalancerProtocol.PlaceVm>("balancer.place-vm.v1")
+        .Register<BalancerProtocol.Placement>("balancer.placement.v1")
+        .Register<BalancerProtocol.HostReport>("balancer.host-report.v1");
 
     /// <summary>v1 stored the delay as .NET time span text (<c>"00:00:02"</c>); v2 as whole milliseconds.</summary>
     private static JsonObject DelayAsMilliseconds(JsonObject v1)

@@ -16,6 +16,7 @@ namespace Virt.Actors.Vm;
 [JsonDerivedType(typeof(ClearFailures), "clear-failures")]
 [JsonDerivedType(typeof(Placed), "placed")]
 [JsonDerivedType(typeof(PlacementRefused), "placement-refused")]
+[JsonDerivedType(typeof(HostLost), "host-lost")]
 public abstract record VmCommand
 {
     // Operator commands

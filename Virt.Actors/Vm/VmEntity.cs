@@ -310,7 +310,7 @@ internal sealed class VmEntity : ReceivePersistentActor, IWithTimers
             Timers.Cancel(StateTimeoutKey);
     }
 
-    private VmView View() => VmView.Of(State, _settings.Defaults, Now);
+    private VmView View() => VmView.Of(State, _settings.Defaults, Now, _settings.LocalNode);
 
     private static string ApiName(VmPhase phase) => System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(phase.ToString());
 

@@ -362,5 +362,5 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
 
     private NodeStatus Status() => new(
         _nodeName, _options.ResolvedUri, _connected, _error, _since, _driver, _host?.Model, _host?.Cpus ?? 0, _host?.MemoryBytes ?? 0, _attempts,
-        _domains.Select(d => new DomainEntry(d.Name, d.Uuid, d.State.ToString().ToLowerInvariant())).ToList());
+        _domains.Select(d => new DomainEntry(d.Name, d.Uuid, d.State.ToString().ToLowerInvariant(), d.Id)).ToList());
 }

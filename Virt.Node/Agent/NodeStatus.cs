@@ -14,7 +14,8 @@ public sealed record NodeStatus(
     int ReconnectAttempts,
     IReadOnlyList<DomainEntry> Domains);
 
-public sealed record DomainEntry(string Name, string Uuid, string State);
+/// <param name="Id">libvirt's id of the running domain: a new one each time it starts.</param>
+public sealed record DomainEntry(string Name, string Uuid, string State, int? Id = null);
 
 public sealed record GetNodeStatus;
 

@@ -18,6 +18,11 @@ internal static class ApiErrors
             {
                 await next(context);
             }
+            catch (Akka.Actor.AskTimeoutException) when (!context.Response.HasStarted)
+            {
+                var timeout = context.RequestServices.GetService(typeof(Microsoft.Extensions.Options.IOptions<Hosting.ApiOptions>)) is Microsoft.Extensions.Options.IOptions<Hosting.ApiOptions> api ? api.Value.Timeout : TimeSpan.Zero;
+                await Problems.Timeout(timeout).ExecuteAsync(context);
+            }
             catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
             {
                 var problem = ex.StatusCode == StatusCodes.Status413PayloadTooLarge

@@ -23,9 +23,10 @@ internal sealed record VmResource(
     string? LastError,
     DateTimeOffset Since,
     long Operation,
-    string? AwaitingFence)
+    string? AwaitingFence,
+    string? EntityNode)
 {
     public static VmResource Of(VmView v) => new(
         v.Name, v.State, v.Desired, v.Node, v.Spec.Uuid, v.Spec.Vcpus, v.Spec.MemoryMib, v.Spec.Disks, v.Spec.Nics, v.Spec.Restart, v.Spec.Priority,
-        v.Spec.StopTimeout, v.Spec.MaxRestarts, v.Spec.RestartWindow, v.RestartsInWindow, v.FailureReasons, v.LastError, v.Since, v.Op, v.AwaitingFence);
+        v.Spec.StopTimeout, v.Spec.MaxRestarts, v.Spec.RestartWindow, v.RestartsInWindow, v.FailureReasons, v.LastError, v.Since, v.Op, v.AwaitingFence, v.EntityNode);
 }

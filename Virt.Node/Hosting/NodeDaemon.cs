@@ -136,10 +136,10 @@ internal static class NodeDaemon
                     MinimumNumberOfMembers = node.Cluster.EffectiveMinMembers,
                 })
                 .WithVirtPersistence(store)
-                .WithActors((system, registry) =>
+                .WithActors(async (system, registry) =>
                 {
-                    var journal = PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
-                    registry.Register<VmIndexKey>(system.ActorOf(VmIndex.Props(journal, vmDefaults, persistence.IndexRefresh), "vm-index"));
+                    var journal = await OpenReadJournal(system, store);
+                    registry.Register<VmIndexKey>(system.ActorOf(VmIndex.Props(() => journal, vmDefaults, persistence.IndexRefresh), "vm-index"));
                     registry.Register<NodeAgentKey>(system.ActorOf(NodeAgent.Props(libvirt, nodeName, node.Node.ReportInterval, node.Node.Attributes), ClusterNodeAgents.AgentName));
                 })
                 .WithSingleton<BalancerKey>("balancer", (_, registry, _) => BalancerActor.Props(balancer, registry.Get<VmIndexKey>(), () => registry.Get<VmRegion>()), new ClusterSingletonOptions { LogSingletonIdentificationFailure = false })
@@ -183,6 +183,31 @@ internal static class NodeDaemon
             "virt-node {Node}: journal {Journal}, libvirt {Uri}, API on {Listen}, cluster endpoint {Host}:{Port}",
             nodeName, store.Describe, libvirt.ResolvedUri, api.Listen, publicHost, port));
         return app;
+    }
+
+    /// <summary>
+    /// The read side of the journal. Opening it waits (5 s, blocking) for the write journal to have created its tables;
+    /// when several nodes start at once on a new database that can take longer, so it is opened off the actor
+    /// threads and tried again for a minute before start-up gives up with a plain error.
+    /// </summary>
+    private static async Task<SqlReadJournal> OpenReadJournal(ActorSystem system, JournalStore store)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (true)
+        {
+            try
+            {
+                return await Task.Run(() => PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier));
+            }
+            catch (Exception ex) when (DateTime.UtcNow < deadline && ex is AggregateException or AskTimeoutException)
+            {
+                Akka.Event.LoggingExtensions.Warning(system.Log, "the journal ({0}) is not ready yet: {1}; trying again", store.Describe, ex.GetBaseException().Message);
+            }
+            catch (Exception ex) when (ex is AggregateException or AskTimeoutException)
+            {
+                throw new StartupException($"the journal ({store.Describe}) did not become ready within a minute: {ex.GetBaseException().Message}; check that the database is reachable and virt may create tables in it");
+            }
+        }
     }
 
     /// <summary>The journal and snapshot store (Akka.Persistence.Sql), VM events tagged, and Virt's serializer for everything it owns.</summary>

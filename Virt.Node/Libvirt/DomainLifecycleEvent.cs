@@ -45,6 +45,7 @@ internal sealed record DomainLifecycleEvent(string Name, string Uuid, DomainEven
     public StoppedDetail? Stopped => Type == DomainEventType.Stopped ? (StoppedDetail)Detail : null;
 }
 
-internal sealed record DomainSummary(string Name, string Uuid, DomainRunState State);
+/// <param name="Id">libvirt's id of the running domain (a new one at each start); null when it is not running.</param>
+internal sealed record DomainSummary(string Name, string Uuid, DomainRunState State, int? Id);
 
 internal sealed record HostInfo(string Model, int Cpus, long MemoryBytes, int Mhz);

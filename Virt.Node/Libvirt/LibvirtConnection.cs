@@ -62,7 +62,8 @@ internal sealed class LibvirtConnection : IDisposable
             {
                 using var dom = new DomainHandle(((nint*)array)[i]);
                 LibvirtNative.virDomainGetState(dom, out var state, out _, 0);
-                result.Add(new DomainSummary(Name(dom.DangerousGetHandle()), Uuid(dom.DangerousGetHandle()), (DomainRunState)state));
+                var id = LibvirtNative.virDomainGetID(dom);
+                result.Add(new DomainSummary(Name(dom.DangerousGetHandle()), Uuid(dom.DangerousGetHandle()), (DomainRunState)state, id == uint.MaxValue ? null : (int)id));
             }
         }
         finally

@@ -72,6 +72,10 @@ internal static partial class LibvirtNative
     [LibraryImport(Lib)]
     public static partial int virDomainGetState(DomainHandle dom, out int state, out int reason, uint flags);
 
+    /// <summary>The running domain's id (a new one each time it starts); uint.MaxValue when it is not running.</summary>
+    [LibraryImport(Lib)]
+    public static partial uint virDomainGetID(DomainHandle dom);
+
     [LibraryImport(Lib)]
     public static partial int virDomainGetInfo(DomainHandle dom, out DomainInfoNative info);
 

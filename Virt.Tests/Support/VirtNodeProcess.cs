@@ -42,11 +42,18 @@ public sealed class VirtNodeProcess : IAsyncDisposable
 
     public async Task WaitUntilHealthy()
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((await Http.GetAsync("/v1/health")).StatusCode != System.Net.HttpStatusCode.OK)
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
         {
+            using var response = await Http.GetAsync("/v1/health");
+            if (response.StatusCode == System.Net.HttpStatusCode.OK)
+                return;
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"virt-node at {Address} did not become healthy; stderr: {_process?.Stderr}");
+            {
+                var log = string.Join('\n', (_process?.Stdout ?? []).Where(l => l.Contains("warn", StringComparison.Ordinal) || l.Contains("fail", StringComparison.Ordinal)).TakeLast(15));
+                throw new TimeoutException($"virt-node at {Address} did not become healthy: {await response.Content.ReadAsStringAsync()}\nits warnings:\n{log}\nstderr: {_process?.Stderr}");
+            }
+
             await Task.Delay(20);
         }
     }

@@ -1,0 +1,132 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Virt.Tests.Support;
+
+namespace Virt.Tests.Cluster;
+
+/// <summary>
+/// Three real virt-node processes on loopback, one cluster on one PostgreSQL journal: any node serves any VM, names
+/// are unique, the balancer places across hosts within their capacity, and losing a node moves its entities without
+/// touching a VM that runs on another host (read from that host's libvirt).
+/// </summary>
+public sealed class ClusterNodesTests : IAsyncLifetime
+{
+    private NodeCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        var postgres = await (await PostgresServer.Shared).CreateDatabase("cluster");
+        // hv-3's host is too small for any VM of these tests: it holds entities (shards) but never a domain.
+        _cluster = await NodeCluster.Start(postgres, [(8, 8192), (8, 8192), (1, 64)]);
+    }
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    private static StringContent Json(object body) => new(System.Text.Json.JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
+
+    private static async Task<JsonNode> Send(VirtNodeProcess node, HttpMethod method, string path, object? body, HttpStatusCode expect)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : Json(body) };
+        using var response = await node.Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expect, $"{method} {path} on {node.Address}: expected {(int)expect}, got {(int)response.StatusCode}: {text}");
+        return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text)!;
+    }
+
+    private static Task<JsonNode> WaitForState(VirtNodeProcess node, string vm, string state) =>
+        Eventually.Until(() => node.Get($"/v1/vms/{vm}"), v => v["state"]!.GetValue<string>() == state, $"{vm} is {state} (asked on {node.Address})", 60);
+
+    /// <summary>Running domains of one host, read from its libvirt: name to libvirt id (a new id at every start).</summary>
+    private static async Task<Dictionary<string, int>> Running(VirtNodeProcess node) =>
+        (await node.Get("/v1/node"))["domains"]!.AsArray().Where(d => d!["state"]!.GetValue<string>() == "running")
+        .ToDictionary(d => d!["name"]!.GetValue<string>(), d => d!["id"]!.GetValue<int>());
+
+    [Fact]
+    public async Task A_vm_created_on_one_node_is_shown_started_stopped_and_deleted_from_the_others_and_its_name_is_taken_everywhere()
+    {
+        var created = await Send(_cluster[0], HttpMethod.Post, "/v1/vms", new { name = "web-1", vcpus = 1, memory = "1GiB" }, HttpStatusCode.Created);
+        var uuid = created["uuid"]!.GetValue<string>();
+        foreach (var node in _cluster.Nodes)
+        {
+            var shown = await node.Get("/v1/vms/web-1");
+            Assert.Equal(uuid, shown["uuid"]!.GetValue<string>());
+            Assert.StartsWith("hv-", shown["entityNode"]!.GetValue<string>()); // where the entity lives, the same from every node
+        }
+
+        await Send(_cluster[2], HttpMethod.Post, "/v1/vms", new { name = "web-1", vcpus = 2, memory = "2GiB" }, HttpStatusCode.Conflict);
+
+        await Send(_cluster[1], HttpMethod.Post, "/v1/vms/web-1/start", null, HttpStatusCode.Accepted);
+        var running = await WaitForState(_cluster[2], "web-1", "running");
+        var host = running["node"]!.GetValue<string>();
+        var hostIndex = int.Parse(host["hv-".Length..]) - 1;
+        Assert.Contains("web-1", (await Running(_cluster[hostIndex])).Keys);
+        foreach (var node in _cluster.Nodes)
+        {
+            var listed = await Eventually.Until(() => node.Get("/v1/vms"), l => l.AsArray().Any(v => v!["state"]!.GetValue<string>() == "running"), "the list shows web-1 running", 30);
+            Assert.Equal(host, listed.AsArray().Single()!["node"]!.GetValue<string>());
+        }
+
+        await Send(_cluster[2], HttpMethod.Post, "/v1/vms/web-1/stop?force=true", null, HttpStatusCode.Accepted);
+        await WaitForState(_cluster[0], "web-1", "stopped");
+        Assert.DoesNotContain("web-1", (await Running(_cluster[hostIndex])).Keys);
+        await Send(_cluster[0], HttpMethod.Delete, "/v1/vms/web-1", null, HttpStatusCode.NoContent);
+        foreach (var node in _cluster.Nodes)
+            await Send(node, HttpMethod.Get, "/v1/vms/web-1", null, HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Starts_without_a_node_land_within_every_hosts_capacity_and_one_that_fits_nowhere_is_refused_with_the_reasons()
+    {
+        // 2 x 8 CPUs x 4.0 overcommit = 64 vCPUs, 2 x 8 GiB: thirty 1-vCPU 512 MiB VMs fit, spread over hv-1 and hv-2.
+        for (var i = 0; i < 30; i++)
+            await Send(_cluster[i % 3], HttpMethod.Post, "/v1/vms", new { name = $"vm{i:00}", vcpus = 1, memory = "512MiB" }, HttpStatusCode.Created);
+        await Task.WhenAll(Enumerable.Range(0, 30).Select(i => Send(_cluster[(i + 1) % 3], HttpMethod.Post, $"/v1/vms/vm{i:00}/start", null, HttpStatusCode.Accepted)));
+        await Eventually.Until(async () => (await Running(_cluster[0])).Count + (await Running(_cluster[1])).Count == 30, "30 domains run", 60);
+        var perHost = new[] { (await Running(_cluster[0])).Count, (await Running(_cluster[1])).Count, (await Running(_cluster[2])).Count };
+        Assert.Equal(0, perHost[2]);
+        Assert.All(perHost[..2], n => Assert.InRange(n, 1, 16)); // 16 x 512 MiB = 8 GiB per host
+
+        await Send(_cluster[0], HttpMethod.Post, "/v1/vms", new { name = "huge", vcpus = 1, memory = "7GiB" }, HttpStatusCode.Created);
+        var refused = await Send(_cluster[2], HttpMethod.Post, "/v1/vms/huge/start", null, HttpStatusCode.Conflict);
+        var reason = refused["reason"]!.GetValue<string>();
+        Assert.StartsWith("no host can run it: ", reason);
+        Assert.Contains("hv-1: memory needs 7168 MiB", reason);
+        Assert.Contains("hv-2: memory needs 7168 MiB", reason);
+        Assert.Contains("hv-3: memory needs 7168 MiB, 64 free", reason);
+    }
+
+    [Fact]
+    public async Task Kill_9_of_a_node_with_entities_but_no_domains_moves_its_entities_and_no_vm_on_another_host_is_touched()
+    {
+        for (var i = 0; i < 16; i++)
+        {
+            await Send(_cluster[0], HttpMethod.Post, "/v1/vms", new { name = $"k{i:00}", vcpus = 1, memory = "256MiB" }, HttpStatusCode.Created);
+            await Send(_cluster[0], HttpMethod.Post, $"/v1/vms/k{i:00}/start", null, HttpStatusCode.Accepted);
+        }
+
+        await Eventually.Until(async () => (await Running(_cluster[0])).Count + (await Running(_cluster[1])).Count == 16, "16 domains run", 60);
+        var before = (await Running(_cluster[0])).Concat(await Running(_cluster[1])).ToDictionary();
+        var views = await Task.WhenAll(before.Keys.Select(vm => _cluster[0].Get($"/v1/vms/{vm}")));
+        var onHv3 = views.Where(v => v["entityNode"]!.GetValue<string>() == "hv-3").Select(v => v["name"]!.GetValue<string>()).ToList();
+        Assert.NotEmpty(onHv3); // with 100 shards over three nodes, some of the 16 entities live on hv-3
+
+        _cluster[2].Kill();
+
+        // Its entities come back on the survivors (after the split brain resolver downs hv-3), from the shared journal.
+        foreach (var vm in onHv3)
+        {
+            var moved = await Eventually.Until(async () =>
+            {
+                var response = await _cluster[0].Http.GetAsync($"/v1/vms/{vm}");
+                return response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync())! : null;
+            }, v => v?["entityNode"]?.GetValue<string>() is "hv-1" or "hv-2", $"{vm}'s entity lives on a survivor", 60);
+            Assert.Equal("running", moved!["state"]!.GetValue<string>());
+            Assert.Equal(0, moved["restartsInWindow"]!.GetValue<int>());
+        }
+
+        // Read from the hosts' libvirt: every domain still runs with the same id, none was stopped or started again.
+        var after = (await Running(_cluster[0])).Concat(await Running(_cluster[1])).ToDictionary();
+        Assert.Equal(before.OrderBy(x => x.Key), after.OrderBy(x => x.Key));
+    }
+}
