@@ -67,8 +67,13 @@ internal sealed class BalancerActor : ReceiveActor, IWithTimers, IWithStash
             BecomeReadyIfComplete();
         });
         Receive<Tick>(_ => Expire());
+        Receive<BalancerProtocol.GetHosts>(_ => Sender.Tell(Hosts()));
         Receive<BalancerProtocol.PlaceVm>(_ => Stash.Stash());
     }
+
+    private BalancerProtocol.Hosts Hosts() => new(
+        _hosts.Values.Select(h => h.Report).OrderBy(r => r.Node, StringComparer.Ordinal).ToList(),
+        _hosts.ToDictionary(h => h.Key, h => h.Value.At));
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -113,6 +118,7 @@ internal sealed class BalancerActor : ReceiveActor, IWithTimers, IWithStash
                 _vms[vm.Spec?.Name ?? ""] = vm;
             Settle();
         });
+        Receive<BalancerProtocol.GetHosts>(_ => Sender.Tell(Hosts()));
         Receive<BalancerProtocol.PlaceVm>(request =>
         {
             if (_pending.Count == 0)
@@ -214,7 +220,7 @@ internal sealed class BalancerActor : ReceiveActor, IWithTimers, IWithStash
     {
         if (_gone.Remove(report.Node))
             _log.Info("host {0} is back", report.Node);
-        if (!_hosts.TryGetValue(report.Node, out var known) || known.Report != report)
+        if (!_hosts.TryGetValue(report.Node, out var known) || !known.Report.SameOffer(report))
             _log.Info("host {0}: {1} CPUs, {2} MiB, {3}{4}", report.Node, report.Cpus, report.MemoryMib, report.State, report.Available ? "" : ", libvirt unreachable");
         _hosts[report.Node] = (report, Now);
         BecomeReadyIfComplete();

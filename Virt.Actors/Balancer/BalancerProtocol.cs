@@ -24,14 +24,19 @@ public static class BalancerProtocol
 
     /// <summary>A node agent's account of its host: sent when it changes and every report interval.</summary>
     /// <param name="Available">libvirt is reachable; an unavailable host takes no VMs.</param>
+    /// <param name="Domains">The domains running there now, as libvirt lists them (managed by Virt or not).</param>
     public sealed record HostReport(
-        string Node, int Cpus, long MemoryMib, IReadOnlyDictionary<string, string> Attributes, HostState State, bool Available) : IVirtSerializable
+        string Node, int Cpus, long MemoryMib, IReadOnlyDictionary<string, string> Attributes, HostState State, bool Available, IReadOnlyList<string>? Domains = null)
+        : IVirtSerializable
     {
-        // Records compare dictionaries by reference: a report equals another with the same contents.
-        public bool Equals(HostReport? other) =>
-            other is not null && (Node, Cpus, MemoryMib, State, Available) == (other.Node, other.Cpus, other.MemoryMib, other.State, other.Available)
+        /// <summary>Whether <paramref name="other"/> says the same about what the host offers (its domains aside).</summary>
+        public bool SameOffer(HostReport other) =>
+            (Node, Cpus, MemoryMib, State, Available) == (other.Node, other.Cpus, other.MemoryMib, other.State, other.Available)
             && Attributes.Count == other.Attributes.Count && Attributes.All(a => other.Attributes.TryGetValue(a.Key, out var v) && v == a.Value);
-
-        public override int GetHashCode() => HashCode.Combine(Node, Cpus, MemoryMib, State, Available, Attributes.Count);
     }
+
+    /// <summary>Answer: <see cref="Hosts"/>, every host the balancer knows and when it last reported.</summary>
+    public sealed record GetHosts : IVirtSerializable;
+
+    public sealed record Hosts(IReadOnlyList<HostReport> Reports, IReadOnlyDictionary<string, DateTimeOffset> ReportedAt) : IVirtSerializable;
 }

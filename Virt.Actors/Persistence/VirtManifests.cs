@@ -53,7 +53,9 @@ public static class VirtManifests
         .Register<HostAvailable>("agent.host-available.v1")
         .Register<BalancerProtocol.PlaceVm>("balancer.place-vm.v1")
         .Register<BalancerProtocol.Placement>("balancer.placement.v1")
-        .Register<BalancerProtocol.HostReport>("balancer.host-report.v1");
+        .Register<BalancerProtocol.HostReport>("balancer.host-report.v1")
+        .Register<BalancerProtocol.GetHosts>("balancer.get-hosts.v1")
+        .Register<BalancerProtocol.Hosts>("balancer.hosts.v1");
 
     /// <summary>v1 stored the delay as .NET time span text (<c>"00:00:02"</c>); v2 as whole milliseconds.</summary>
     private static JsonObject DelayAsMilliseconds(JsonObject v1)

@@ -102,7 +102,21 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
             }).PipeTo(Self, failure: ex => new Lost(ex.Message));
         });
         Receive<Verified>(Forward);
-        Receive<Report>(_ => ReportHost());
+        Receive<Report>(_ =>
+        {
+            if (!_connected)
+            {
+                ReportHost();
+                return;
+            }
+
+            _worker.Run(() => _worker.Connection!.ListDomains()).PipeTo(Self, success: d => new Listed(d), failure: ex => new Lost(ex.Message));
+        });
+        Receive<Listed>(listed =>
+        {
+            _domains = listed.Domains;
+            ReportHost();
+        });
         Receive<GetHealth>(_ => Sender.Tell(new Health(_connected, _error)));
         Receive<GetNodeStatus>(_ =>
         {
@@ -148,6 +162,8 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     private sealed record Refreshed(List<DomainSummary> Domains, IActorRef ReplyTo);
 
     private sealed record Report;
+
+    private sealed record Listed(List<DomainSummary> Domains);
 
     protected override void PreStart()
     {
@@ -229,7 +245,8 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     }
 
     private void ReportHost() => _balancer.Tell(new BalancerProtocol.HostReport(
-        _nodeName, _host?.Cpus ?? 0, (_host?.MemoryBytes ?? 0) >> 20, _attributes, HostState.Up, _connected && _host is not null));
+        _nodeName, _host?.Cpus ?? 0, (_host?.MemoryBytes ?? 0) >> 20, _attributes, HostState.Up, _connected && _host is not null,
+        _domains.Where(d => Runs(d.State)).Select(d => d.Name).ToList()));
 
     /// <summary>Why the request's fencing token is not good here, or null when it is.</summary>
     private string? Refusal(DomainRequest request)

@@ -19,6 +19,9 @@ internal sealed class ApiContext(ActorRegistry registry, ActorSystem system, IOp
 
     public IActorRef Agent => registry.Get<NodeAgentKey>();
 
+    /// <summary>The balancer singleton, through this node's proxy.</summary>
+    public IActorRef Balancer => registry.Get<Virt.Actors.Balancer.BalancerKey>();
+
     public TimeSpan Timeout => api.Value.Timeout;
 
     public VmDefaults Defaults => defaults.Value;

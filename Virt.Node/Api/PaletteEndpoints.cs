@@ -140,8 +140,9 @@ internal static class PaletteEndpoints
                 },
                 {
                   "name": "start",
-                  "description": "Start a VM.",
+                  "description": "Start a VM; the balancer chooses the host, or --node pins it (still checked).",
                   "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." } ],
+                  "options": [ { "name": "--node", "type": "string", "complete": "nodes", "to": "query.node", "description": "Start it on this host only." } ],
                   "request": { "method": "POST", "path": "/v1/vms/{NAME}/start" },
                   "wait": { "path": "/v1/vms/{NAME}", "field": "state", "until": ["running", "failed"], "failed": ["failed"] },
                   "output": { "line": "{name}: {state}[ (last error: {lastError})]" }
@@ -200,6 +201,13 @@ internal static class PaletteEndpoints
                       { "label": "unknown", "each": "unknownDomains", "value": "{name} ({state}) (in libvirt, not managed by Virt; left alone)" }
                     ]
                   }
+                },
+                {
+                  "name": "leave",
+                  "description": "A node leaves the cluster gracefully (its shards hand off); refused while VMs run there.",
+                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "nodes", "to": "path", "description": "The node." } ],
+                  "request": { "method": "POST", "path": "/v1/nodes/{NAME}/leave" },
+                  "output": { "line": "{message}" }
                 }
               ]
             },
@@ -217,6 +225,20 @@ internal static class PaletteEndpoints
                       { "label": "this node", "value": "{self.name}: {self.status} ({self.address})" },
                       { "label": "leader", "value": "{leader}" },
                       { "label": "member", "each": "members", "value": "{name} {address} {status}, incarnation {incarnation}" }
+                    ]
+                  }
+                },
+                {
+                  "name": "status",
+                  "description": "The cluster at a glance: members, leader, singletons, shards, and every host with its VMs and how full it is.",
+                  "request": { "method": "GET", "path": "/v1/cluster/status" },
+                  "view": "cluster-status",
+                  "watch": { "seconds": 2 },
+                  "output": {
+                    "fields": [
+                      { "label": "leader", "value": "{leader}" },
+                      { "label": "member", "each": "members", "value": "{name} {status}, {shards} shards, {entities} entities" },
+                      { "label": "host", "each": "hosts", "value": "{name} {state}: {usedVcpus}/{cpus} vCPU, {usedMemoryMib}/{memoryMib} MiB" }
                     ]
                   }
                 }

@@ -30,7 +30,10 @@ internal static class VmEndpoints
             });
         vms.MapGet("/{name}", Show);
         vms.MapPut("/{name}", Update);
-        vms.MapPost("/{name}/start", (string name, ApiContext api) => Command(api, name, new VmCommand.Start(), needsLibvirt: true));
+        vms.MapPost("/{name}/start", (string name, HttpRequest request, ApiContext api) =>
+            request.Query.TryGetValue("node", out var pin) && !VmSpecValidator.IsValidName(pin.ToString())
+                ? Task.FromResult(Problems.BadQuery("node", $"'{pin}' is not a node name; 'virt cluster show' lists the members"))
+                : Command(api, name, new VmCommand.Start(request.Query.TryGetValue("node", out var node) ? node.ToString() : null), needsLibvirt: true));
         vms.MapPost("/{name}/stop", (string name, HttpRequest request, ApiContext api) =>
             Flag(request, "force") is var (force, bad) && bad is not null ? Task.FromResult(bad) : Command(api, name, new VmCommand.Stop(force), needsLibvirt: true));
         vms.MapPost("/{name}/restart", (string name, ApiContext api) => Command(api, name, new VmCommand.Restart(), needsLibvirt: true));
@@ -129,12 +132,8 @@ internal static class VmEndpoints
     {
         if (!VmSpecValidator.IsValidName(name))
             return command is VmCommand.Define ? Problems.BadRequest([new FieldError("name", $"'{name}' is not a valid VM name: use {VmSpecValidator.NameRuleText}")]) : Problems.NotFound(name);
-        if (needsLibvirt)
-        {
-            var health = await api.Ask<Health>(api.Agent, new GetHealth());
-            if (!health.Healthy)
-                return Problems.Unavailable(health.Error ?? "libvirt is unreachable");
-        }
+        if (needsLibvirt && await Unreachable(api, name, command) is { } unavailable)
+            return unavailable;
 
         return await Ask(api, new VmProtocol.Command(name, command)) switch
         {
@@ -148,6 +147,36 @@ internal static class VmEndpoints
             IResult problem => problem,
             var other => throw new InvalidOperationException($"unexpected reply {other}"),
         };
+    }
+
+    /// <summary>
+    /// A command that needs libvirt is refused (nothing stored) when the libvirt it needs is unreachable: for a start,
+    /// every host's (or the pinned one's); otherwise the libvirt of the host the VM is on. This node's own libvirt
+    /// says nothing about a VM on another host. Hosts are as the balancer last heard from their agents.
+    /// </summary>
+    private static async Task<IResult?> Unreachable(ApiContext api, string name, VmCommand command)
+    {
+        var hosts = (await api.Ask<Actors.Balancer.BalancerProtocol.Hosts>(api.Balancer, new Actors.Balancer.BalancerProtocol.GetHosts())).Reports;
+        var local = hosts.FirstOrDefault(h => h.Node == api.NodeName);
+        if (local is null)
+        {
+            // The balancer has not heard from this host yet: this node's own agent knows.
+            var health = await api.Ask<Health>(api.Agent, new GetHealth());
+            if (!health.Healthy && hosts.Count == 0)
+                return Problems.Unavailable(health.Error ?? "libvirt is unreachable");
+        }
+
+        if (command is VmCommand.Start start)
+        {
+            var candidates = hosts.Where(h => start.Pin is null || h.Node == start.Pin).ToList();
+            return candidates.Count > 0 && candidates.All(h => !h.Available)
+                ? Problems.Unavailable($"libvirt is unreachable on {string.Join(", ", candidates.Select(h => h.Node))}")
+                : null;
+        }
+
+        if (await Ask(api, new VmProtocol.Get(name)) is VmView { Node: { } node } && hosts.FirstOrDefault(h => h.Node == node) is { Available: false })
+            return Problems.Unavailable($"libvirt is unreachable on {node}, where {name} is");
+        return null;
     }
 
     private static async Task<object> Ask(ApiContext api, object message)

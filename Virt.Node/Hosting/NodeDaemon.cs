@@ -177,6 +177,7 @@ internal static class NodeDaemon
         VmEndpoints.Map(app);
         NodeEndpoints.Map(app);
         ClusterEndpoints.Map(app);
+        ClusterStatusEndpoints.Map(app);
         EventEndpoints.Map(app);
         PaletteEndpoints.Map(app);
         app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogInformation(

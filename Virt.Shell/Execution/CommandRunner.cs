@@ -27,6 +27,9 @@ internal static class CommandRunner
         if (command.Follow is { } follow)
             return await Follow(parsed, follow, answer, client, json, cancellationToken);
 
+        if (command.Watch is { } watch && parsed.Flag(StandardOption.Watch))
+            return await Watch(parsed, watch, answer, client, method, path, body, json, cancellationToken);
+
         var failed = false;
         if (command.Wait is { } wait && parsed.Flag(StandardOption.Wait))
             (answer, failed) = await Wait(parsed, wait, answer, client, cancellationToken);
@@ -53,6 +56,30 @@ internal static class CommandRunner
         }
 
         return (answer, wait.Failed?.Contains(Field(answer) ?? "") ?? false);
+    }
+
+    /// <summary>Prints the answer, then asks again every interval and redraws it: in place on a terminal, one after another otherwise.</summary>
+    private static async Task<int> Watch(ParsedCommand parsed, WatchSpec watch, JsonNode answer, ApiClient client, HttpMethod method, string path, JsonNode? body, bool json, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                if (Terminal.Colour && !json)
+                    Console.Out.Write("\e[H\e[2J"); // home, clear: redraw in place
+                if (json)
+                    JsonOutput.Line(answer);
+                else
+                    Printer.Print(parsed.Command, answer, parsed.Values);
+                Console.Out.Flush();
+                await Task.Delay(TimeSpan.FromSeconds(watch.Seconds), cancellationToken); // the refresh the person asked for
+                answer = await client.Send(method, path, body, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return ExitCode.Done;
+        }
     }
 
     /// <summary>The history as a table (or JSON lines), then, with --follow, live items lined up with it until Ctrl+C.</summary>

@@ -15,6 +15,9 @@ internal static class Views
             case "cluster-show":
                 ClusterShow(answer);
                 return true;
+            case "cluster-status":
+                ClusterStatus(answer);
+                return true;
             default:
                 return false;
         }
@@ -33,5 +36,29 @@ internal static class Views
         foreach (var m in cluster["members"]?.AsArray() ?? [])
             table.Add(m!["name"], m["address"], m["status"], m["incarnation"], string.Join(",", m["roles"]!.AsArray().Select(r => r!.GetValue<string>())));
         Console.Out.WriteLine(table);
+    }
+
+    /// <summary>crm_mon for Virt: who leads and holds the singletons, each member with its shards, each host with its VMs and load.</summary>
+    private static void ClusterStatus(JsonNode status)
+    {
+        var singletons = string.Join(", ", (status["singletons"]?.AsObject() ?? []).Select(s => $"{s.Key} on {s.Value?.GetValue<string>() ?? "nobody"}"));
+        var counts = string.Join(", ", (status["vmCounts"]?.AsObject() ?? []).OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Value} {c.Key}"));
+        Console.Out.WriteLine($"leader        {status["leader"]?.GetValue<string>() ?? "(none)"}; {singletons}");
+        Console.Out.WriteLine($"vms           {(counts.Length == 0 ? "none" : counts)}");
+        Console.Out.WriteLine();
+        var members = new Table("MEMBER", "ADDRESS", "STATUS", "ROLES", "SHARDS", "ENTITIES");
+        foreach (var m in status["members"]?.AsArray() ?? [])
+            members.Add(m!["name"], m["address"], m["status"], string.Join(",", m["roles"]!.AsArray().Select(r => r!.GetValue<string>())), m["shards"], m["entities"]);
+        Console.Out.WriteLine(members);
+        Console.Out.WriteLine();
+        var hosts = new Table("HOST", "STATE", "VCPU USED/TOTAL", "MEMORY USED/TOTAL", "VMS");
+        foreach (var h in status["hosts"]?.AsArray() ?? [])
+        {
+            var vms = h!["vms"]!.AsArray().Select(v => v!.GetValue<string>()).ToList();
+            hosts.Add(h["name"], h["state"], $"{h["usedVcpus"]}/{h["cpus"]}", $"{h["usedMemoryMib"]}/{h["memoryMib"]} MiB",
+                vms.Count <= 6 ? string.Join(" ", vms) : $"{string.Join(" ", vms.Take(6))} +{vms.Count - 6}");
+        }
+
+        Console.Out.WriteLine(hosts);
     }
 }

@@ -35,7 +35,8 @@ internal sealed record PaletteCommand(
     WaitSpec? Wait,
     FollowSpec? Follow,
     OutputSpec? Output,
-    string? View);
+    string? View,
+    WatchSpec? Watch = null);
 
 /// <summary>
 /// A positional argument (<c>NAME</c>) or an option (<c>--vcpus</c>). <paramref name="Type"/>: string, int, flag,
@@ -59,6 +60,9 @@ internal sealed record RequestTemplate(string Method, string Path);
 
 /// <summary>What <c>--wait</c> polls: GET <paramref name="Path"/> until <paramref name="Field"/> is one of <paramref name="Until"/>; ending in <paramref name="Failed"/> is a refusal.</summary>
 internal sealed record WaitSpec(string Path, string Field, List<string> Until, List<string>? Failed);
+
+/// <summary>With <c>--watch</c>, the command is asked again every <paramref name="Seconds"/> and its output redrawn in place.</summary>
+internal sealed record WatchSpec(int Seconds);
 
 /// <summary>What <c>--follow</c> streams: server-sent events from <paramref name="Path"/><c>?after=</c> the last <paramref name="After"/> seen; <paramref name="Match"/> keeps items whose field equals an option's value.</summary>
 internal sealed record FollowSpec(string Path, string After, Dictionary<string, string>? Match);

@@ -39,6 +39,8 @@ internal sealed class Palettes(PaletteDocument document, bool fromNode)
             var shortName = options.Any(o => o.Aliases?.Contains("-f") ?? false) ? null : new List<string> { "-f" };
             options.Add(Standard(StandardOption.Follow, "flag", "Keep printing new items as they happen (Ctrl+C stops).", aliases: shortName));
         }
+        if (command.Watch is { } every)
+            options.Add(Standard(StandardOption.Watch, "flag", $"Ask again every {every.Seconds} s and redraw in place (Ctrl+C stops)."));
         options.Add(Standard(StandardOption.Json, "flag", command.Follow is null ? "Print the answer as JSON." : "Print one JSON object per line."));
         options.Add(Standard(StandardOption.Help, "flag", "Show this command's help.", aliases: ["-h"]));
         return options;
@@ -66,5 +68,6 @@ internal static class StandardOption
     public const string Wait = "--wait";
     public const string Timeout = "--timeout";
     public const string Follow = "--follow";
+    public const string Watch = "--watch";
     public const int TimeoutSecondsDefault = 120;
 }

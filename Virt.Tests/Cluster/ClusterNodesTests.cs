@@ -129,4 +129,109 @@ public sealed class ClusterNodesTests : IAsyncLifetime
         var after = (await Running(_cluster[0])).Concat(await Running(_cluster[1])).ToDictionary();
         Assert.Equal(before.OrderBy(x => x.Key), after.OrderBy(x => x.Key));
     }
+
+    private Task<(int Exit, string Out, string Err)> Virt(int node, params string[] args) => VirtCli.Against(_cluster[node].Address, args);
+
+    [Fact]
+    public async Task Status_shows_members_singletons_shards_and_hosts_pins_hold_and_a_node_leaves_only_when_no_vm_runs_there()
+    {
+        for (var i = 0; i < 4; i++)
+        {
+            await Send(_cluster[0], HttpMethod.Post, "/v1/vms", new { name = $"p{i}", vcpus = 1, memory = "512MiB" }, HttpStatusCode.Created);
+            var pin = i < 2 ? "hv-1" : "hv-2";
+            var (exit, _, err) = await Virt(2, "vm", "start", $"p{i}", "--node", pin, "--wait");
+            Assert.True(exit == 0, err);
+            Assert.Equal(pin, (await _cluster[1].Get($"/v1/vms/p{i}"))["node"]!.GetValue<string>());
+            Assert.Contains($"p{i}", (await Running(_cluster[i < 2 ? 0 : 1])).Keys);
+        }
+
+        var tooSmall = await Send(_cluster[0], HttpMethod.Post, "/v1/vms/p0/stop?force=true", null, HttpStatusCode.Accepted);
+        await WaitForState(_cluster[0], "p0", "stopped");
+        var refused = await Send(_cluster[1], HttpMethod.Post, "/v1/vms/p0/start?node=hv-3", null, HttpStatusCode.Conflict);
+        Assert.Equal("no host can run it: hv-3: memory needs 512 MiB, 64 free", refused["reason"]!.GetValue<string>()); // only the pinned host's reason
+        refused = await Send(_cluster[1], HttpMethod.Post, "/v1/vms/p0/start?node=hv-9", null, HttpStatusCode.Conflict);
+        Assert.StartsWith("no host can run it: hv-9: not a host of this cluster", refused["reason"]!.GetValue<string>());
+
+        var (code, stdout, stderr) = await Virt(2, "cluster", "status", "--json");
+        Assert.True(code == 0, stderr);
+        var status = JsonNode.Parse(stdout)!;
+        Assert.Equal(["up", "up", "up"], status["members"]!.AsArray().Select(m => m!["status"]!.GetValue<string>()));
+        Assert.Equal(4, status["members"]!.AsArray().Sum(m => m!["entities"]!.GetValue<int>()));
+        Assert.NotNull(status["singletons"]!["balancer"]);
+        var hosts = status["hosts"]!.AsArray().ToDictionary(h => h!["name"]!.GetValue<string>());
+        Assert.Equal(["p1"], hosts["hv-1"]!["vms"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal(["p2", "p3"], hosts["hv-2"]!["vms"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal((2, 1024L), (hosts["hv-2"]!["usedVcpus"]!.GetValue<int>(), hosts["hv-2"]!["usedMemoryMib"]!.GetValue<long>()));
+        (code, stdout, _) = await Virt(0, "cluster", "status");
+        Assert.Matches(@"hv-2\s+up\s+2/8\s+1024/8192 MiB\s+p2 p3", stdout);
+
+        (code, _, stderr) = await Virt(0, "node", "leave", "hv-2");
+        Assert.Equal(1, code);
+        Assert.Contains("hv-2 runs 2 VM(s) (p2, p3)", stderr + stdout);
+
+        (code, stdout, stderr) = await Virt(0, "node", "leave", "hv-3");
+        Assert.True(code == 0, stderr);
+        await Eventually.Until(async () => (await _cluster[0].Get("/v1/cluster"))["members"]!.AsArray().All(m => m!["name"]!.GetValue<string>() != "hv-3"), "hv-3 has left", 60);
+        foreach (var vm in new[] { "p0", "p1", "p2", "p3" })
+        {
+            var shown = await Eventually.Until(async () =>
+            {
+                var response = await _cluster[0].Http.GetAsync($"/v1/vms/{vm}");
+                return response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync()) : null;
+            }, v => v?["entityNode"]?.GetValue<string>() is "hv-1" or "hv-2", $"{vm}'s entity is on a member", 60);
+            Assert.Equal(vm == "p0" ? "stopped" : "running", shown!["state"]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
+    public async Task When_the_balancers_node_stops_another_takes_over_and_knows_every_placement()
+    {
+        var holder = (await _cluster[0].Get("/v1/cluster"))["singletons"]!["balancer"]!.GetValue<string>();
+        var holderIndex = int.Parse(holder["hv-".Length..]) - 1;
+        var survivors = Enumerable.Range(0, 3).Where(i => i != holderIndex).ToList();
+
+        // Fill hv-1 to 1 GiB free and hv-2 to 2 GiB free (the tiny hv-3 takes none).
+        var fillers = new[] { ("f1", "hv-1", "7GiB"), ("f2", "hv-2", "6GiB") };
+        foreach (var (name, pin, memory) in fillers)
+        {
+            await Send(_cluster[survivors[0]], HttpMethod.Post, "/v1/vms", new { name, vcpus = 1, memory }, HttpStatusCode.Created);
+            await Send(_cluster[survivors[0]], HttpMethod.Post, $"/v1/vms/{name}/start?node={pin}", null, HttpStatusCode.Accepted);
+        }
+
+        foreach (var (name, _, _) in fillers)
+            await WaitForState(_cluster[survivors[0]], name, "running");
+        var before = new Dictionary<string, int>();
+        foreach (var i in survivors)
+            foreach (var (vm, id) in await Running(_cluster[i]))
+                before[vm] = id;
+
+        Assert.Equal(0, await _cluster[holderIndex].Stop()); // graceful: SIGTERM
+        var taken = await Eventually.Until(async () => (await _cluster[survivors[0]].Get("/v1/cluster"))["singletons"]!["balancer"]?.GetValue<string>(),
+            h => h is not null && h != holder, "another node holds the balancer", 60);
+        Assert.Contains(taken!, survivors.Select(NodeCluster.Name));
+
+        if (holderIndex != 2)
+        {
+            // The VMs of the stopped node wait for a fence; nothing starts them elsewhere.
+            var lost = fillers.Single(f => f.Item2 == holder).Item1;
+            var waiting = await WaitForState(_cluster[survivors[0]], lost, "recovering");
+            Assert.Equal($"host {holder} left the cluster; waiting for fence", waiting["lastError"]!.GetValue<string>());
+        }
+
+        // The new balancer rebuilt every placement from the journal: two more 1 GiB VMs fit only where room is left.
+        foreach (var name in new[] { "x1", "x2" })
+            await Send(_cluster[survivors[1]], HttpMethod.Post, "/v1/vms", new { name, vcpus = 1, memory = "1GiB" }, HttpStatusCode.Created);
+        var first = await _cluster[survivors[1]].Http.PostAsync("/v1/vms/x1/start", null);
+        var second = await _cluster[survivors[1]].Http.PostAsync("/v1/vms/x2/start", null);
+        var expectAccepted = Math.Min(2, survivors.Sum(i => i switch { 0 => 1, 1 => 2, _ => 0 })); // 1 GiB VMs hv-1 and hv-2 still have room for
+        Assert.Equal(expectAccepted, new[] { first, second }.Count(r => r.StatusCode == HttpStatusCode.Accepted));
+        Assert.Equal(2 - expectAccepted, new[] { first, second }.Count(r => r.StatusCode == HttpStatusCode.Conflict));
+
+        var after = new Dictionary<string, int>();
+        foreach (var i in survivors)
+            foreach (var (vm, id) in await Running(_cluster[i]))
+                after[vm] = id;
+        foreach (var (vm, id) in before)
+            Assert.Equal(id, after[vm]); // nothing that ran on a survivor was stopped or started again
+    }
 }

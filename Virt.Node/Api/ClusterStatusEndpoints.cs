@@ -1,0 +1,99 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Akka.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Virt.Actors.Balancer;
+using Virt.Actors.Cluster;
+using Virt.Actors.Index;
+using Virt.Actors.Vm;
+
+namespace Virt.Node.Api;
+
+/// <summary>
+/// <c>GET /v1/cluster/status</c>, the <c>crm_mon</c> of Virt: members with their status, roles, shards and entities;
+/// the leader and the singleton holders; every host with what runs there and how full it is. And
+/// <c>POST /v1/nodes/{name}/leave</c>: a member leaves gracefully (its shards hand off), refused while VMs run there.
+/// </summary>
+internal static class ClusterStatusEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/cluster/status", Status);
+        app.MapPost("/v1/nodes/{name}/leave", Leave);
+    }
+
+    private static async Task<IResult> Status(ApiContext api, ActorRegistry registry)
+    {
+        var cluster = Akka.Cluster.Cluster.Get(api.System);
+        var state = cluster.State;
+        var unreachable = state.Unreachable.Select(m => m.UniqueAddress).ToHashSet();
+        var stats = await ClusterSharding.Get(api.System).ShardRegion("vm").Ask<ClusterShardingStats>(new GetClusterShardingStats(api.Timeout), api.Timeout);
+        var hosts = await api.Ask<BalancerProtocol.Hosts>(registry.Get<BalancerKey>(), new BalancerProtocol.GetHosts());
+        var vms = (await api.Ask<VmIndexProtocol.Listing>(api.Index, new VmIndexProtocol.List())).Vms;
+        var members = state.Members.OrderBy(m => NodeRole.NameIn(m.Roles), StringComparer.Ordinal).ToList();
+        var oldest = members.Where(m => m.Status is MemberStatus.Up or MemberStatus.Leaving).OrderBy(m => m, Member.AgeOrdering).FirstOrDefault();
+        string? Name(Address? address) => members.FirstOrDefault(m => m.Address == address) is { } m ? NodeRole.NameIn(m.Roles) : address?.ToString();
+
+        return Results.Json(new
+        {
+            Self = api.NodeName,
+            Leader = Name(state.Leader),
+            Singletons = new Dictionary<string, string?>
+            {
+                ["balancer"] = oldest is null ? null : NodeRole.NameIn(oldest.Roles),
+                ["shard-coordinator"] = oldest is null ? null : NodeRole.NameIn(oldest.Roles),
+            },
+            Members = members.Select(m =>
+            {
+                var shards = stats.Regions.TryGetValue(m.Address, out var region) ? region.Stats : null;
+                return new
+                {
+                    Name = NodeRole.NameIn(m.Roles) ?? m.Address.ToString(),
+                    Address = $"{m.Address.Host}:{m.Address.Port}",
+                    Status = unreachable.Contains(m.UniqueAddress) ? "unreachable" : m.Status.ToString().ToLowerInvariant(),
+                    Roles = NodeRole.Others(m.Roles).Order(StringComparer.Ordinal).ToList(),
+                    Incarnation = m.UniqueAddress.Uid,
+                    Shards = shards?.Count ?? 0,
+                    Entities = shards?.Values.Sum() ?? 0,
+                };
+            }),
+            Hosts = hosts.Reports.Select(h =>
+            {
+                var here = vms.Where(v => v.OnHost && v.Node == h.Node).ToList();
+                return new
+                {
+                    Name = h.Node,
+                    State = h.Available ? ApiJson.Name(h.State) : "libvirt unreachable",
+                    h.Attributes,
+                    Vms = here.Select(v => v.Spec!.Name).Order(StringComparer.Ordinal).ToList(),
+                    UsedVcpus = here.Sum(v => v.Spec!.Vcpus),
+                    h.Cpus,
+                    UsedMemoryMib = here.Sum(v => v.Spec!.MemoryMib),
+                    h.MemoryMib,
+                    ReportedAt = hosts.ReportedAt.GetValueOrDefault(h.Node),
+                };
+            }),
+            VmCounts = vms.GroupBy(v => ApiJson.Name(v.Phase)).ToDictionary(g => g.Key, g => g.Count()),
+        }, ApiJson.Options);
+    }
+
+    private static async Task<IResult> Leave(string name, ApiContext api)
+    {
+        var cluster = Akka.Cluster.Cluster.Get(api.System);
+        var member = cluster.State.Members.FirstOrDefault(m => m.HasRole(NodeRole.Of(name)));
+        if (member is null)
+            return Results.Problem(statusCode: 404, title: "no such node", detail: $"no member named '{name}'; 'virt cluster status' lists the members");
+        var running = (await api.Ask<VmIndexProtocol.Listing>(api.Index, new VmIndexProtocol.List())).Vms.Where(v => v.OnHost && v.Node == name).Select(v => v.Spec!.Name).ToList();
+        if (running.Count > 0)
+        {
+            return Results.Problem(statusCode: 409, title: "VMs run there",
+                detail: $"{name} runs {running.Count} VM(s) ({string.Join(", ", running.Take(10))}{(running.Count > 10 ? ", ..." : "")}); stop them first: leaving would leave them waiting for a fence (draining, which moves them, comes with live migration)");
+        }
+
+        cluster.Leave(member.Address);
+        return Results.Json(new { Node = name, Status = "leaving", Message = $"{name} is leaving the cluster; its shards hand off to the others" }, ApiJson.Options, statusCode: 202);
+    }
+}
