@@ -44,6 +44,15 @@ public sealed class JournalFormatTests : IAsyncLifetime
         return rows;
     }
 
+    private async Task<long> NewestSnapshot()
+    {
+        await using var db = new SqliteConnection($"Data Source={Db};Mode=ReadOnly");
+        await db.OpenAsync();
+        await using var query = db.CreateCommand();
+        query.CommandText = "SELECT COALESCE(MAX(sequence_number), 0) FROM snapshot WHERE persistence_id = 'vm-web-1'";
+        return (long)(await query.ExecuteScalarAsync())!;
+    }
+
     [Fact]
     public async Task Events_and_snapshots_are_stored_under_virts_manifests_as_plain_json()
     {
@@ -52,6 +61,9 @@ public sealed class JournalFormatTests : IAsyncLifetime
         await _node.WaitForState("web-1", "running");
         await _node.Post("/v1/vms/web-1/stop?force=true", expect: 202);
         await _node.WaitForState("web-1", "stopped");
+
+        // A snapshot every 3 events: the one after event 6 is saved, and the older one deleted, after the fact.
+        await Eventually.Until(async () => (await Rows("snapshot", "snapshot")).Count == 1 && await NewestSnapshot() == 6, "one snapshot, after event 6");
         await _node.Stop();
 
         var events = await Rows("journal", "message");
@@ -59,7 +71,7 @@ public sealed class JournalFormatTests : IAsyncLifetime
             ["vm.defined.v1", "vm.placement-requested.v1", "vm.start-requested.v1", "vm.started.v1", "vm.stop-requested.v1", "vm.stopped.v1"],
             events.Select(e => e.Manifest));
         var snapshots = await Rows("snapshot", "snapshot");
-        Assert.Equal("vm.state.v1", Assert.Single(snapshots).Manifest); // every 3 events; older ones are deleted
+        Assert.Equal("vm.state.v1", Assert.Single(snapshots).Manifest);
         foreach (var (manifest, serializer, payload) in events.Concat(snapshots))
         {
             Assert.Equal(VirtSerializer.Id, serializer);
