@@ -7,6 +7,7 @@ var suites = new Dictionary<string, Func<Task>>(StringComparer.OrdinalIgnoreCase
     ["scheduler"] = SchedulerBench.Run,
     ["pacemaker"] = PacemakerComparison.Run,
     ["lifecycle"] = LifecycleBench.Run,
+    ["cluster"] = ClusterBench.Run,
     ["shell"] = ShellBench.Run,
 };
 var chosen = args.Length == 0 ? suites.Keys.ToArray() : args;
