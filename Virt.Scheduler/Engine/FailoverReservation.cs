@@ -6,8 +6,9 @@ namespace Virt.Scheduler.Engine;
 /// mapped there from any one source node. That is enough for any X nodes failing at once: each failed VM has a
 /// surviving target (at most X-1 of its X targets failed with it) and what arrives at a target from at most X
 /// sources cannot exceed what is held. Greedy and conservative: it may refuse what a perfect packer would accept,
-/// never the reverse. Targets also respect the VM's hard rules; with X of 2 or more, two VMs that must stay apart never
-/// share a target (both their nodes could fail at once).
+/// never the reverse. Targets also respect the VM's hard rules. Anti-affinity holds after failures too: per apart set
+/// and zone, the members running there plus what the X largest sources could send there stay within the set's limit
+/// (so with X of 2 or more two VMs that must stay apart never share a target: both their nodes could fail at once).
 /// </summary>
 internal sealed class FailoverReservation
 {
@@ -19,7 +20,8 @@ internal sealed class FailoverReservation
     private readonly double[] _held;
     private readonly double[] _topValue;
     private readonly int[] _topSource;
-    private readonly int[][] _apartTargets;
+    /// <summary>Per apart set: zone -> source node -> members of the set with a failover target in that zone.</summary>
+    private readonly Dictionary<int, Dictionary<int, int>>?[] _arrivals;
     private Feasibility? _feasibility;
     private int _cursor;
 
@@ -34,7 +36,7 @@ internal sealed class FailoverReservation
         _topValue = new double[s.Nodes.Length * s.D * Math.Max(1, _x)];
         _topSource = new int[_topValue.Length];
         Array.Fill(_topSource, -1);
-        _apartTargets = s.Rules.Colocation.Select(_ => new int[s.Nodes.Length]).ToArray();
+        _arrivals = new Dictionary<int, Dictionary<int, int>>?[s.Rules.Apart.Length];
     }
 
     public int Failures => _x;
@@ -56,14 +58,14 @@ internal sealed class FailoverReservation
             TryReserve(unit, _s.Location[unit[0]]);
     }
 
-    /// <summary>Groups VMs by (INFINITY group, node) so a group fails over as one; ordered by priority then name.</summary>
+    /// <summary>Groups VMs by (bond, node) so VMs tied by INFINITY colocations fail over and move as one; ordered by priority then name.</summary>
     public List<int[]> Units(IEnumerable<int> vms)
     {
         var units = new List<int[]>();
         Dictionary<(int Group, int Node), List<int>>? groups = null;
         foreach (var vm in vms)
         {
-            var g = _s.Rules.Group[vm];
+            var g = _s.Rules.Bond[vm];
             if (g < 0)
             {
                 units.Add([vm]);
@@ -127,11 +129,7 @@ internal sealed class FailoverReservation
         {
             _targets[vm] = [.. chosen];
             _source[vm] = source;
-            foreach (var r in _s.Rules.VmApart[vm])
-            {
-                foreach (var t in chosen)
-                    _apartTargets[r][t]++;
-            }
+            CountArrivals(vm, +1);
         }
 
         return true;
@@ -179,12 +177,7 @@ internal sealed class FailoverReservation
             }
         }
 
-        foreach (var r in _s.Rules.VmApart[vm])
-        {
-            foreach (var t in targets)
-                _apartTargets[r][t]--;
-        }
-
+        CountArrivals(vm, -1);
         _targets[vm] = null;
     }
 
@@ -220,7 +213,7 @@ internal sealed class FailoverReservation
     {
         foreach (var vm in _s.Residents[node])
         {
-            if (ApartConflict(vm, node) is not null)
+            if (ApartConflict([vm], node) is not null)
                 return true;
         }
 
@@ -239,21 +232,133 @@ internal sealed class FailoverReservation
         return false;
     }
 
-    /// <summary>Would placing <paramref name="vm"/> on <paramref name="node"/> put it next to an apart VM restarting there?</summary>
-    public Rejection? ApartConflict(int vm, int node)
+    /// <summary>
+    /// Would placing <paramref name="unit"/> on <paramref name="node"/> break an apart set's limit once VMs fail over
+    /// into that zone? (Members running there, plus the unit, plus what the X largest sources send there.)
+    /// </summary>
+    public Rejection? ApartConflict(ReadOnlySpan<int> unit, int node)
     {
         if (_x == 0)
             return null;
-        foreach (var r in _s.Rules.VmApart[vm])
+        foreach (var vm in unit)
         {
-            var mine = _targets[vm]?.Contains(node) == true ? 1 : 0;
-            if (_apartTargets[r][node] - mine <= 0)
-                continue;
-            var other = _s.Rules.Colocation[r].Vms.Select(name => _s.VmIndex[name]).First(o => o != vm && _targets[o]?.Contains(node) == true);
-            return new Rejection(RejectionKind.ApartFailoverTarget, vm, node, Rule: r, Other: other);
+            foreach (var r in _s.Rules.VmApart[vm])
+            {
+                var set = _s.Rules.Apart[r];
+                var zone = set.Zones.Of[node];
+                if (zone < 0 || _arrivals[r]?.ContainsKey(zone) != true)
+                    continue;
+                var (arriving, alreadyThere) = Arriving(set, unit, zone);
+                var residents = _s.Rules.ApartCount[r][zone] - alreadyThere;
+                if (residents + arriving + ArrivalBound(r, zone, unit, -1, 0) <= set.Limit)
+                    continue;
+                var other = -1;
+                foreach (var o in set.Members)
+                {
+                    if (!unit.Contains(o) && _targets[o]?.Any(t => set.Zones.Of[t] == zone) == true)
+                    {
+                        other = o;
+                        break;
+                    }
+                }
+
+                return new Rejection(RejectionKind.ApartFailoverTarget, vm, node, Rule: r, Other: other);
+            }
         }
 
         return null;
+    }
+
+    /// <summary>How many of <paramref name="unit"/> are in the set, and how many of those already run in <paramref name="zone"/>.</summary>
+    private (int Arriving, int AlreadyThere) Arriving(ApartSet set, ReadOnlySpan<int> unit, int zone)
+    {
+        int arriving = 0, there = 0;
+        foreach (var m in unit)
+        {
+            if (Array.IndexOf(set.Members, m) < 0)
+                continue;
+            arriving++;
+            if (_s.Location[m] is var at and >= 0 && set.Zones.Of[at] == zone)
+                there++;
+        }
+
+        return (arriving, there);
+    }
+
+    /// <summary>
+    /// The most members of apart set <paramref name="r"/> that X failing sources could send to <paramref name="zone"/>:
+    /// the sum of the X largest per-source counts, leaving out <paramref name="unit"/>'s own and adding
+    /// <paramref name="extra"/> for <paramref name="source"/>.
+    /// </summary>
+    private int ArrivalBound(int r, int zone, ReadOnlySpan<int> unit, int source, int extra)
+    {
+        Span<int> top = stackalloc int[_x];
+        top.Clear();
+        var sawSource = false;
+        if (_arrivals[r]?.GetValueOrDefault(zone) is { } bySource)
+        {
+            var zones = _s.Rules.Apart[r].Zones.Of;
+            foreach (var (src, count) in bySource)
+            {
+                var c = count;
+                foreach (var m in unit)
+                {
+                    if (_source[m] == src && _targets[m] is { } t && Array.IndexOf(_s.Rules.VmApart[m], r) >= 0 && t.Any(x => zones[x] == zone))
+                        c--;
+                }
+
+                if (src == source)
+                {
+                    c += extra;
+                    sawSource = true;
+                }
+
+                Insert(top, c);
+            }
+        }
+
+        if (!sawSource && extra > 0)
+            Insert(top, extra);
+        var sum = 0;
+        foreach (var c in top)
+            sum += c;
+        return sum;
+
+        static void Insert(Span<int> top, int c)
+        {
+            for (var k = 0; k < top.Length; k++)
+            {
+                if (c <= top[k])
+                    continue;
+                (top[k], c) = (c, top[k]);
+            }
+        }
+    }
+
+    private void CountArrivals(int vm, int delta)
+    {
+        if (_targets[vm] is not { } targets)
+            return;
+        foreach (var r in _s.Rules.VmApart[vm])
+        {
+            var zones = _s.Rules.Apart[r].Zones.Of;
+            var byZone = _arrivals[r] ??= new Dictionary<int, Dictionary<int, int>>();
+            for (var k = 0; k < targets.Length; k++)
+            {
+                var zone = zones[targets[k]];
+                if (zone < 0 || Array.IndexOf(targets, targets.First(t => zones[t] == zone)) != k)
+                    continue; // each zone once per VM
+                if (!byZone.TryGetValue(zone, out var bySource))
+                    byZone[zone] = bySource = new Dictionary<int, int>();
+                var count = bySource.GetValueOrDefault(_source[vm]) + delta;
+                if (count == 0)
+                    bySource.Remove(_source[vm]);
+                else
+                    bySource[_source[vm]] = count;
+                if (bySource.Count == 0)
+                    byZone.Remove(zone);
+            }
+        }
     }
 
     /// <summary>HA VMs on live nodes without targets.</summary>
@@ -300,14 +405,15 @@ internal sealed class FailoverReservation
         return result;
     }
 
+    /// <summary>The targets a bond-mate on the same node already holds: the whole bond restarts on one node.</summary>
     private int[]? GroupTargets(int[] unit, int source)
     {
-        var g = _s.Rules.Group[unit[0]];
+        var g = _s.Rules.Bond[unit[0]];
         if (g < 0)
             return null;
-        foreach (var member in _s.Rules.Groups[g])
+        for (var vm = 0; vm < _s.Vms.Length; vm++)
         {
-            if (!unit.Contains(member) && _s.Location[member] == source && _targets[member] is { } t)
+            if (_s.Rules.Bond[vm] == g && !unit.Contains(vm) && _s.Location[vm] == source && _targets[vm] is { } t)
                 return t;
         }
 
@@ -320,14 +426,16 @@ internal sealed class FailoverReservation
             return false;
         foreach (var vm in unit)
         {
-            if (_feasibility!.Rules(vm, t, unit, failover: true) is not null)
+            if (_feasibility!.Rules(vm, t, unit, failover: true, source: source) is not null)
                 return false;
-            // Two apart VMs may share a target only when their (different) nodes cannot fail together.
-            if (_x < 2)
-                continue;
             foreach (var r in _s.Rules.VmApart[vm])
             {
-                if (_apartTargets[r][t] > 0)
+                var set = _s.Rules.Apart[r];
+                var zone = set.Zones.Of[t];
+                if (zone < 0)
+                    continue;
+                var (arriving, alreadyThere) = Arriving(set, unit, zone);
+                if (_s.Rules.ApartCount[r][zone] - alreadyThere + ArrivalBound(r, zone, unit, source, arriving) > set.Limit)
                     return false;
             }
         }

@@ -135,6 +135,14 @@ internal sealed class Planner
     public Dictionary<string, string> Explain(int[] unit)
     {
         var reasons = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (OrderBlock(unit) is { } blocked)
+        {
+            var text = blocked.Describe(S);
+            foreach (var node in S.Nodes)
+                reasons[node.Name] = text;
+            return reasons;
+        }
+
         for (var n = 0; n < S.Nodes.Length; n++)
         {
             if (F.Check(unit, n) is { } rejection)
@@ -144,32 +152,82 @@ internal sealed class Planner
             else if (S.Location[unit[0]] == n)
                 reasons[S.NodeName(n)] = "runs here";
             else
-                reasons[S.NodeName(n)] = "possible, but not chosen";
+                reasons[S.NodeName(n)] = TotalText(unit, n) is { } total ? $"possible, but not chosen ({total})" : "possible, but not chosen";
         }
 
         return reasons;
     }
 
-    /// <summary>Why the unit went to <paramref name="node"/>, for the decision's text.</summary>
+    /// <summary>Why the unit went to <paramref name="node"/>, for the decision's text: the deciding sum, then load.</summary>
     /// <param name="possible">Nodes that passed the hard checks, if the caller counted them already.</param>
     public string WhyChosen(int[] unit, int node, int? possible = null)
     {
         var parts = new List<string>();
-        foreach (var vm in unit)
-        {
-            foreach (var r in S.Rules.VmLocation[vm])
-            {
-                var rule = S.Rules.Location[r];
-                if (double.IsFinite(rule.Rule.Score) && rule.Holds[node] && rule.Rule.Score != 0)
-                    parts.Add($"rule {rule.Rule.Name} {(rule.Rule.Score > 0 ? "+" : "")}{Score.Format(rule.Rule.Score)}");
-            }
-        }
-
+        if (TotalText(unit, node) is { } total)
+            parts.Add(total);
         if (unit.Length > 1)
             parts.Add($"with {string.Join(", ", unit.Skip(1).Select(S.VmName))} (INFINITY colocation)");
         possible ??= Enumerable.Range(0, S.Nodes.Length).Count(n => n == node || F.Check(unit, n, ignoreReservation: true) is null);
         parts.Add(string.Create(CultureInfo.InvariantCulture, $"load {Percent(S.Load(node))} after ({(Balanced ? "balanced" : "pack")}, {possible} node{(possible == 1 ? "" : "s")} possible)"));
         return string.Join("; ", parts);
+    }
+
+    /// <summary>"total +150 (location prefer-ssd +100, colocation near-db +50)" for the unit on the node, or null when no score applies.</summary>
+    public string? TotalText(int[] unit, int node)
+    {
+        var terms = unit.SelectMany(vm => S.Rules.Terms(vm, node)).ToList();
+        return terms.Count == 0 ? null : Rejection.Total(terms);
+    }
+
+    /// <summary>What <paramref name="vm"/> must wait for: anchors of its directed colocations and what it starts after.</summary>
+    public IEnumerable<int> Prerequisites(int vm)
+    {
+        var rules = S.Rules;
+        foreach (var f in rules.VmFollows[vm])
+            yield return rules.Follows[f].Anchor;
+        foreach (var r in rules.VmApart[vm])
+        {
+            if (rules.Apart[r].Yielder == vm)
+                yield return rules.Apart[r].Members[1];
+        }
+
+        foreach (var o in rules.VmOrders[vm])
+            yield return rules.Orders[o].First;
+    }
+
+    /// <summary>
+    /// The first mandatory order of the unit that cannot be met: a VM it starts after neither runs nor starts in this
+    /// plan (before it), nor is in the unit.
+    /// </summary>
+    public Rejection? OrderBlock(ReadOnlySpan<int> unit)
+    {
+        foreach (var vm in unit)
+        {
+            foreach (var o in S.Rules.VmOrders[vm])
+            {
+                var order = S.Rules.Orders[o];
+                if (!order.Mandatory || unit.Contains(order.First))
+                    continue;
+                var at = S.Location[order.First];
+                if (at < 0 || !S.Alive[at])
+                    return new Rejection(RejectionKind.OrderBlocked, vm, -1, Rule: o, Other: order.First);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Does a running (or planned) VM start after <paramref name="vm"/> by a mandatory order? Then it must not be stopped.</summary>
+    public bool NeededFirst(int vm)
+    {
+        foreach (var o in S.Rules.FirstOf[vm])
+        {
+            var order = S.Rules.Orders[o];
+            if (order.Mandatory && S.Location[order.Then] >= 0)
+                return true;
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -178,22 +236,33 @@ internal sealed class Planner
     /// </summary>
     public bool TryPreempt(int vm, DecisionKind kind, int from, string context)
     {
-        if (S.Rules.Group[vm] >= 0)
+        if (S.Rules.Bond[vm] >= 0)
             return false;
         var priority = S.Vms[vm].Priority;
         var demand = S.DemandOf([vm]);
+        var at = S.Location[vm];
         (int Node, List<int> Evict, int MaxPriority)? best = null;
         for (var n = 0; n < S.Nodes.Length; n++)
         {
-            if (!S.Accepting[n] || F.Rules(vm, n, residents: false) is not null || R.ApartConflict(vm, n) is not null)
+            if (n == at || !S.Accepting[n] || F.Rules(vm, n, residents: false) is not null || R.ApartConflict([vm], n) is not null)
                 continue;
             var evict = new List<int>();
             var blocked = false;
             foreach (var r in S.Rules.VmApart[vm])
             {
+                var set = S.Rules.Apart[r];
+                var zone = set.Zones.Of[n];
+                if (zone < 0 || S.Rules.ApartCount[r][zone] - (at >= 0 && set.Zones.Of[at] == zone ? 1 : 0) < set.Limit)
+                    continue;
+                if (set.Zones.Attribute is not null || set.Limit != 1)
+                {
+                    blocked = true; // evicting across a zone, or choosing among several, is not worth its complexity here
+                    continue;
+                }
+
                 foreach (var other in S.Residents[n].Where(o => S.Rules.VmApart[o].Contains(r)))
                 {
-                    if (S.Vms[other].Priority >= priority || S.Rules.Group[other] >= 0)
+                    if (S.Vms[other].Priority >= priority || !Evictable(other))
                         blocked = true;
                     else if (!evict.Contains(other))
                         evict.Add(other);
@@ -203,7 +272,7 @@ internal sealed class Planner
             if (blocked)
                 continue;
             var candidates = S.Residents[n]
-                .Where(o => S.Vms[o].Priority < priority && S.Rules.Group[o] < 0 && !evict.Contains(o))
+                .Where(o => S.Vms[o].Priority < priority && Evictable(o) && !evict.Contains(o))
                 .OrderBy(o => S.Vms[o].Priority).ThenByDescending(o => S.Load(n) - S.Load(n, Negated(o))).ThenBy(o => S.VmName(o), StringComparer.Ordinal)
                 .ToList();
             var freed = new double[S.D];
@@ -247,7 +316,10 @@ internal sealed class Planner
 
         var evictedFrom = chosen.Node;
         insertAt = Math.Min(insertAt, DecisionCount);
-        Place([vm], chosen.Node);
+        if (at >= 0)
+            Move([vm], chosen.Node);
+        else
+            Place([vm], chosen.Node);
         var names = string.Join(", ", victims.Select(S.VmName));
         Record(vm, kind, from, chosen.Node, $"{context}preempts {names} (lower priority than {priority})");
         foreach (var e in victims)
@@ -275,6 +347,9 @@ internal sealed class Planner
 
         return true;
     }
+
+    /// <summary>A VM preemption may stop: not tied to others by INFINITY colocation, and nothing running waits for it.</summary>
+    private bool Evictable(int vm) => S.Rules.Bond[vm] < 0 && S.Rules.AnchorOf[vm].Length == 0 && !NeededFirst(vm);
 
     private double[] Negated(int vm)
     {
@@ -304,12 +379,81 @@ internal sealed class Planner
 
     public static string Percent(double load) => string.Create(CultureInfo.InvariantCulture, $"{load * 100:0}%");
 
+    /// <summary>
+    /// The plan, with starts in an order the order rules allow: a start waits (moves later, never earlier) until what it
+    /// starts after has started, and lists those steps in <see cref="PlanDecision.After"/>. Delaying a start never
+    /// breaks a step: every prefix of the new order uses no more than a prefix of the old one.
+    /// </summary>
     public PlanResult Result(double elapsedMs)
     {
-        var decisions = _decisions.Select((d, i) => new PlanDecision(
-            S.VmName(d.Vm), d.Kind, d.From >= 0 ? S.NodeName(d.From) : null, d.To >= 0 ? S.NodeName(d.To) : null, i + 1, d.Why)).ToList();
+        var startOf = new Dictionary<int, int>();
+        for (var i = 0; i < _decisions.Count; i++)
+        {
+            if (_decisions[i].Kind is DecisionKind.Start or DecisionKind.Restart)
+                startOf[_decisions[i].Vm] = i;
+        }
+
+        var waits = new List<int>[_decisions.Count];
+        for (var i = 0; i < _decisions.Count; i++)
+        {
+            if (_decisions[i].Kind is not (DecisionKind.Start or DecisionKind.Restart))
+                continue;
+            foreach (var o in S.Rules.VmOrders[_decisions[i].Vm])
+            {
+                if (startOf.TryGetValue(S.Rules.Orders[o].First, out var j) && j != i && !(waits[i] ??= []).Contains(j))
+                    waits[i].Add(j);
+            }
+        }
+
+        var order = new List<int>(_decisions.Count);
+        var emitted = new bool[_decisions.Count];
+        var held = new List<int>();
+        for (var i = 0; i < _decisions.Count; i++)
+        {
+            if (!Ready(i))
+            {
+                held.Add(i);
+                continue;
+            }
+
+            Emit(i);
+            for (var released = true; released;)
+            {
+                released = false;
+                foreach (var h in held)
+                {
+                    if (!Ready(h))
+                        continue;
+                    held.Remove(h);
+                    Emit(h);
+                    released = true;
+                    break;
+                }
+            }
+        }
+
+        foreach (var h in held)
+            Emit(h); // only a cycle could leave any, and the reader refuses cycles
+
+        var step = new int[_decisions.Count];
+        for (var k = 0; k < order.Count; k++)
+            step[order[k]] = k + 1;
+        var decisions = order.Select(i =>
+        {
+            var d = _decisions[i];
+            var after = waits[i]?.Select(j => step[j]).Order().ToList();
+            return new PlanDecision(S.VmName(d.Vm), d.Kind, d.From >= 0 ? S.NodeName(d.From) : null, d.To >= 0 ? S.NodeName(d.To) : null, step[i], d.Why, after);
+        }).ToList();
         var unplaced = _unplaced.Select(u => new UnplacedVm(u.Key, u.Value)).ToList();
         return new PlanResult(decisions, unplaced, R.Report(), elapsedMs, R.TargetsByVm());
+
+        bool Ready(int i) => waits[i] is null || waits[i].All(j => emitted[j]);
+
+        void Emit(int i)
+        {
+            emitted[i] = true;
+            order.Add(i);
+        }
     }
 
     private sealed record Entry(int Vm, DecisionKind Kind, int From, int To, string Why);

@@ -68,7 +68,7 @@ public sealed class PlacementEngineTests
             [Vm("web-1"), Vm("already", vcpu: 8, mem: 32768, node: "busy")],
             [near]));
         Assert.Equal("busy", result.To("web-1"));
-        Assert.Contains("rule near +50", result.Decisions.Single().Why);
+        Assert.StartsWith("total 50 (location near +50); load", result.Decisions.Single().Why);
     }
 
     [Theory]

@@ -67,7 +67,7 @@ public sealed class PlanCommandTests
         var (exit, stdout, stderr) = await Virt("plan", dir.File("bad.json"));
         Assert.Equal(1, exit);
         Assert.Equal("", stdout);
-        Assert.Contains("bad.json: action.kind 'dance' is not one of place, evacuate, fail, rebalance, failback", stderr);
+        Assert.Contains("bad.json: action.kind 'dance' is not one of place, evacuate, fail, rebalance, failback, repair", stderr);
 
         (exit, _, stderr) = await Virt("plan", dir.File("missing.json"));
         Assert.Equal(1, exit);

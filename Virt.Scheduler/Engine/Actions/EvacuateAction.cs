@@ -3,16 +3,18 @@ namespace Virt.Scheduler.Engine.Actions;
 /// <summary>
 /// Live-migrates everything off the named nodes, highest priority first, each step fitting given the steps before.
 /// A move that keeps the N+X reservation is preferred; if none exists the VM still moves (draining is the operator's
-/// call) and the reservation report says what broke. VMs that fit nowhere stay, each with its reasons.
+/// call) and the reservation report says what broke. A VM that fits nowhere may preempt lower-priority VMs when the
+/// policy allows; otherwise it keeps running with its reasons, or with unplaceable stop, is stopped (the lowest
+/// priorities are the last to be offered a place, so they are the ones stopped).
 /// </summary>
 internal static class EvacuateAction
 {
-    public static void Run(Planner p, IReadOnlyList<string> nodes)
+    public static void Run(Planner p, IReadOnlyList<string> nodes, Unplaceable unplaceable)
     {
         var s = p.S;
         var drained = nodes.Select(n => s.NodeIndex[n]).Distinct().ToArray();
         foreach (var n in drained)
-            s.Accepting[n] = false;
+            s.Close(n);
         foreach (var n in drained)
             p.R.RetargetAwayFrom(n);
 
@@ -27,6 +29,7 @@ internal static class EvacuateAction
                 continue;
             }
 
+            var context = $"evacuating {s.NodeName(from)}; ";
             var to = p.Choose(unit);
             var note = "";
             if (to < 0)
@@ -35,17 +38,27 @@ internal static class EvacuateAction
                 note = $"; no move kept the N+{s.ReserveFailures} failover map, so failover targets were planned again (see the reservation)";
             }
 
-            if (to < 0)
+            if (to >= 0)
             {
-                var reasons = p.Explain(unit);
+                p.Move(unit, to);
                 foreach (var vm in unit)
-                    p.Unplaced(vm, reasons);
+                    p.Record(vm, DecisionKind.Migrate, from, to, $"{context}{p.WhyChosen(unit, to)}{note}");
                 continue;
             }
 
-            p.Move(unit, to);
+            if (s.Policy.Preempt && unit.Length == 1 && p.TryPreempt(unit[0], DecisionKind.Migrate, from, context))
+                continue;
+
+            var reasons = p.Explain(unit);
             foreach (var vm in unit)
-                p.Record(vm, DecisionKind.Migrate, from, to, $"evacuating {s.NodeName(from)}; {p.WhyChosen(unit, to)}{note}");
+                p.Unplaced(vm, reasons);
+            if (unplaceable != Unplaceable.Stop)
+                continue;
+            foreach (var vm in unit)
+            {
+                p.Remove(vm);
+                p.Record(vm, DecisionKind.Stop, from, -1, $"{context}can move nowhere (unplaceable stop); priority {s.Vms[vm].Priority}");
+            }
         }
     }
 }
