@@ -104,7 +104,7 @@ internal sealed class FailoverReservation
         var fixedTargets = GroupTargets(unit, source);
         if (fixedTargets is not null)
         {
-            if (!fixedTargets.All(t => Fits(t, source, demand)))
+            if (!fixedTargets.All(t => Valid(unit, source, t, demand)))
                 return false;
             chosen.AddRange(fixedTargets);
         }
@@ -144,7 +144,7 @@ internal sealed class FailoverReservation
             return true;
         var demand = _s.DemandOf(unit);
         if (GroupTargets(unit, source) is { } fixedTargets)
-            return fixedTargets.All(t => Fits(t, source, demand));
+            return fixedTargets.All(t => Valid(unit, source, t, demand));
         var found = 0;
         for (var t = 0; t < _s.Nodes.Length && found < _x; t++)
         {
@@ -195,29 +195,35 @@ internal sealed class FailoverReservation
 
     /// <summary>
     /// After a VM was placed on <paramref name="node"/> ignoring the reservation: if the node now runs into what it
-    /// holds, or runs a VM that must stay apart from one restarting there, the VMs that would restart there look
-    /// for other targets; those that find none are uncovered.
+    /// holds, the VMs that would restart there look for other targets; if an apart set's zone there could now take
+    /// more members than its limit after failures, the members that would restart in that zone do. Those that find
+    /// none are uncovered.
     /// </summary>
     public void Repair(int node)
     {
-        if (_x == 0 || (!Overfull(node) && !ApartResident(node)))
+        if (_x == 0)
             return;
-        var affected = Enumerable.Range(0, _s.Vms.Length).Where(v => _targets[v]?.Contains(node) == true).ToList();
+        var affected = new HashSet<int>();
+        if (Overfull(node))
+            affected.UnionWith(Enumerable.Range(0, _s.Vms.Length).Where(v => _targets[v]?.Contains(node) == true));
+        foreach (var vm in _s.Residents[node])
+        {
+            foreach (var r in _s.Rules.VmApart[vm])
+            {
+                var set = _s.Rules.Apart[r];
+                var zone = set.Zones.Of[node];
+                if (zone < 0 || !Conflicts(r, [vm], zone))
+                    continue;
+                affected.UnionWith(set.Members.Where(m => m != vm && _targets[m]?.Any(t => set.Zones.Of[t] == zone) == true));
+            }
+        }
+
+        if (affected.Count == 0)
+            return;
         foreach (var vm in affected)
             Release(vm);
         foreach (var unit in Units(affected))
             TryReserve(unit, _s.Location[unit[0]]);
-    }
-
-    private bool ApartResident(int node)
-    {
-        foreach (var vm in _s.Residents[node])
-        {
-            if (ApartConflict([vm], node) is not null)
-                return true;
-        }
-
-        return false;
     }
 
     private bool Overfull(int node)
@@ -246,11 +252,7 @@ internal sealed class FailoverReservation
             {
                 var set = _s.Rules.Apart[r];
                 var zone = set.Zones.Of[node];
-                if (zone < 0 || _arrivals[r]?.ContainsKey(zone) != true)
-                    continue;
-                var (arriving, alreadyThere) = Arriving(set, unit, zone);
-                var residents = _s.Rules.ApartCount[r][zone] - alreadyThere;
-                if (residents + arriving + ArrivalBound(r, zone, unit, -1, 0) <= set.Limit)
+                if (zone < 0 || !Conflicts(r, unit, zone))
                     continue;
                 var other = -1;
                 foreach (var o in set.Members)
@@ -267,6 +269,16 @@ internal sealed class FailoverReservation
         }
 
         return null;
+    }
+
+    /// <summary>Would members of apart set <paramref name="r"/> in <paramref name="zone"/> (with <paramref name="unit"/> there) exceed its limit once the X largest sources fail over into it?</summary>
+    private bool Conflicts(int r, ReadOnlySpan<int> unit, int zone)
+    {
+        if (_arrivals[r]?.ContainsKey(zone) != true)
+            return false;
+        var set = _s.Rules.Apart[r];
+        var (arriving, alreadyThere) = Arriving(set, unit, zone);
+        return _s.Rules.ApartCount[r][zone] - alreadyThere + arriving + ArrivalBound(r, zone, unit, -1, 0) > set.Limit;
     }
 
     /// <summary>How many of <paramref name="unit"/> are in the set, and how many of those already run in <paramref name="zone"/>.</summary>

@@ -82,9 +82,13 @@ internal sealed class Feasibility(ClusterState s, FailoverReservation reservatio
 
             if (failover)
             {
-                if (follow.NodeLevel)
+                // On one node the anchor must move with it (a bond); by attribute the zone bound below keeps it with
+                // the anchor, if the anchor is restarted at all.
+                if (follow.NodeLevel || !s.Vms[follow.Anchor].Ha || s.Location[follow.Anchor] is not (var anchorAt and >= 0) || !s.Alive[anchorAt])
                     return new Rejection(RejectionKind.FollowFailover, vm, node, Rule: f, Other: follow.Anchor);
-                continue; // by attribute: the zone bound below keeps it with the anchor
+                if (zone < 0 || follow.Zones.Of[anchorAt] != zone)
+                    return new Rejection(RejectionKind.FollowElsewhere, vm, node, Rule: f, Other: follow.Anchor);
+                continue;
             }
 
             var at = s.Location[follow.Anchor];
@@ -94,20 +98,35 @@ internal sealed class Feasibility(ClusterState s, FailoverReservation reservatio
                 return new Rejection(RejectionKind.FollowElsewhere, vm, node, Rule: f, Other: follow.Anchor);
         }
 
+        if (!failover && s.Location[vm] >= 0 && s.Location[vm] != node)
+        {
+            // A running anchor moves only where its running followers by attribute can stay with it.
+            foreach (var f in rules.AnchorOf[vm])
+            {
+                var follow = rules.Follows[f];
+                if (follow.Score != Score.Infinity || follow.NodeLevel || Contains(unit, follow.Dependent))
+                    continue;
+                var at = s.Location[follow.Dependent];
+                if (at >= 0 && s.Alive[at] && follow.Zones.Of[at] >= 0 && follow.Zones.Of[node] != follow.Zones.Of[at])
+                    return new Rejection(RejectionKind.AnchorHeld, vm, node, Rule: f, Other: follow.Dependent);
+            }
+        }
+
+        foreach (var r in rules.VmSame[vm])
+        {
+            // In failover too: the others stay (or fail over within their zone), so it must land in their zone.
+            var same = rules.Same[r];
+            var zone = same.Zones.Of[node];
+            foreach (var member in same.Members)
+            {
+                var at = s.Location[member];
+                if (member != vm && at >= 0 && s.Alive[at] && !Contains(unit, member) && (zone < 0 || same.Zones.Of[at] != zone))
+                    return new Rejection(RejectionKind.SameZone, vm, node, Rule: r, Other: member);
+            }
+        }
+
         if (!failover)
         {
-            foreach (var r in rules.VmSame[vm])
-            {
-                var same = rules.Same[r];
-                var zone = same.Zones.Of[node];
-                foreach (var member in same.Members)
-                {
-                    var at = s.Location[member];
-                    if (member != vm && at >= 0 && s.Alive[at] && !Contains(unit, member) && (zone < 0 || same.Zones.Of[at] != zone))
-                        return new Rejection(RejectionKind.SameZone, vm, node, Rule: r, Other: member);
-                }
-            }
-
             if (rules.Group[vm] is var g and >= 0)
             {
                 foreach (var member in rules.Groups[g])
@@ -135,7 +154,7 @@ internal sealed class Feasibility(ClusterState s, FailoverReservation reservatio
         if (scores && s.Policy.NegativeScoreForbids && rules.HasNegative[vm])
         {
             var location = rules.LocationScore(vm, node);
-            if (location < 0 || (location + rules.ColocationScore(vm, node) < 0 && !ColocationRolledBack(vm)))
+            if (location < 0 || (location + rules.ColocationScore(vm, node) + PeerScore(vm, node, unit) < 0 && !ColocationRolledBack(vm, unit)))
                 return new Rejection(RejectionKind.NegativeScore, vm, node);
         }
 
@@ -184,23 +203,59 @@ internal sealed class Feasibility(ClusterState s, FailoverReservation reservatio
         return null;
     }
 
+    /// <summary>Finite colocation scores toward the rest of <paramref name="unit"/>, which arrives on the same node with it.</summary>
+    private double PeerScore(int vm, int node, ReadOnlySpan<int> unit)
+    {
+        if (unit.Length < 2)
+            return 0;
+        double score = 0;
+        foreach (var r in s.Rules.VmSoft[vm])
+        {
+            var set = s.Rules.Soft[r];
+            var zone = set.Zones.Of[node];
+            if (zone < 0)
+                continue;
+            foreach (var peer in unit)
+            {
+                if (peer != vm && Array.IndexOf(set.Members, peer) >= 0 && (s.Location[peer] is not (var at and >= 0) || set.Zones.Of[at] != zone))
+                    score += set.Score;
+            }
+        }
+
+        foreach (var f in s.Rules.VmFollows[vm])
+        {
+            var follow = s.Rules.Follows[f];
+            if (double.IsFinite(follow.Score) && unit.Contains(follow.Anchor) && follow.Zones.Of[node] >= 0 && s.Location[follow.Anchor] < 0)
+                score += follow.Score;
+        }
+
+        return score;
+    }
+
     /// <summary>
     /// Pacemaker rolls back finite colocation scores that would leave a VM no node at all: when every node its hard
     /// rules allow has a negative total, only the location part of the total forbids.
     /// </summary>
-    private bool ColocationRolledBack(int vm)
+    /// <param name="unit">The VMs placed with it: nodes are judged for the whole unit going there (not cached then).</param>
+    private bool ColocationRolledBack(int vm, ReadOnlySpan<int> unit)
     {
-        if (_rollbackVersion[vm] == s.Version)
+        var alone = unit.Length < 2;
+        if (alone && _rollbackVersion[vm] == s.Version)
             return _rolledBack[vm];
         var rolledBack = true;
         for (var n = 0; n < s.Nodes.Length && rolledBack; n++)
         {
-            if (s.Accepting[n] && s.Rules.LocationScore(vm, n) >= 0 && s.Rules.Preference(vm, n) >= 0 && Rules(vm, n, scores: false) is null)
+            if (s.Accepting[n] && s.Rules.LocationScore(vm, n) >= 0 && s.Rules.Preference(vm, n) + PeerScore(vm, n, unit) >= 0 && Rules(vm, n, unit, scores: false) is null)
                 rolledBack = false;
         }
 
-        _rollbackVersion[vm] = s.Version;
-        return _rolledBack[vm] = rolledBack;
+        if (alone)
+        {
+            _rollbackVersion[vm] = s.Version;
+            _rolledBack[vm] = rolledBack;
+        }
+
+        return rolledBack;
     }
 
     private bool AvoidedBecauseOfFailures(int vm, int node)

@@ -160,16 +160,27 @@ internal sealed class Planner
 
     /// <summary>Why the unit went to <paramref name="node"/>, for the decision's text: the deciding sum, then load.</summary>
     /// <param name="possible">Nodes that passed the hard checks, if the caller counted them already.</param>
-    public string WhyChosen(int[] unit, int node, int? possible = null)
+    /// <param name="vm">Whose decision it is (the unit's others are named); the first member when absent.</param>
+    public string WhyChosen(int[] unit, int node, int? possible = null, int vm = -1)
     {
         var parts = new List<string>();
         if (TotalText(unit, node) is { } total)
             parts.Add(total);
         if (unit.Length > 1)
-            parts.Add($"with {string.Join(", ", unit.Skip(1).Select(S.VmName))} (INFINITY colocation)");
+            parts.Add(Ties(unit, vm < 0 ? unit[0] : vm));
         possible ??= Enumerable.Range(0, S.Nodes.Length).Count(n => n == node || F.Check(unit, n, ignoreReservation: true) is null);
         parts.Add(string.Create(CultureInfo.InvariantCulture, $"load {Percent(S.Load(node))} after ({(Balanced ? "balanced" : "pack")}, {possible} node{(possible == 1 ? "" : "s")} possible)"));
         return string.Join("; ", parts);
+    }
+
+    /// <summary>What holds a unit together: "with cache, db (INFINITY colocation)", or "with web-2 (web-2 follows web-1, rule web-pair)".</summary>
+    private string Ties(int[] unit, int self)
+    {
+        var follows = unit.SelectMany(vm => S.Rules.VmFollows[vm].Select(f => S.Rules.Follows[f]))
+            .Where(f => f.Score == Score.Infinity && unit.Contains(f.Anchor))
+            .Select(f => $"{S.VmName(f.Dependent)} follows {S.VmName(f.Anchor)}, rule {f.Rule.Name}").ToList();
+        var others = string.Join(", ", unit.Where(v => v != self).Select(S.VmName));
+        return follows.Count == 0 ? $"with {others} (INFINITY colocation)" : $"with {others} ({string.Join("; ", follows)})";
     }
 
     /// <summary>"total +150 (location prefer-ssd +100, colocation near-db +50)" for the unit on the node, or null when no score applies.</summary>
@@ -179,8 +190,8 @@ internal sealed class Planner
         return terms.Count == 0 ? null : Rejection.Total(terms);
     }
 
-    /// <summary>What <paramref name="vm"/> must wait for: anchors of its directed colocations and what it starts after.</summary>
-    public IEnumerable<int> Prerequisites(int vm)
+    /// <summary>What <paramref name="vm"/> must wait for: anchors of its directed colocations and (with <paramref name="orders"/>) what it starts after.</summary>
+    public IEnumerable<int> Prerequisites(int vm, bool orders = true)
     {
         var rules = S.Rules;
         foreach (var f in rules.VmFollows[vm])
@@ -191,6 +202,8 @@ internal sealed class Planner
                 yield return rules.Apart[r].Members[1];
         }
 
+        if (!orders)
+            yield break;
         foreach (var o in rules.VmOrders[vm])
             yield return rules.Orders[o].First;
     }
@@ -215,6 +228,80 @@ internal sealed class Planner
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Nodes that keep the unit's running INFINITY followers where they may stay (in their zone), or null when no
+    /// follower runs: an anchor that starts tries those first, as Pacemaker places an anchor with its dependents' scores.
+    /// </summary>
+    public Func<int, bool>? KeepsFollowers(int[] unit)
+    {
+        List<(Follow Follow, int Zone)>? held = null;
+        foreach (var vm in unit)
+        {
+            foreach (var f in S.Rules.AnchorOf[vm])
+            {
+                var follow = S.Rules.Follows[f];
+                if (follow.Score != Score.Infinity || unit.Contains(follow.Dependent) || S.Location[follow.Dependent] is not (var at and >= 0) || !S.Alive[at])
+                    continue;
+                if (follow.Zones.Of[at] >= 0)
+                    (held ??= []).Add((follow, follow.Zones.Of[at]));
+            }
+        }
+
+        return held is null ? null : n => held.All(h => h.Follow.Zones.Of[n] == h.Zone);
+    }
+
+    /// <summary>
+    /// After the unit started or moved: its running INFINITY followers that no longer follow go after it; those that
+    /// cannot are explained (and, with <paramref name="stop"/>, stopped). Also for a unit that stopped or was lost.
+    /// </summary>
+    public void FollowUp(IEnumerable<int> anchors, Unplaceable stop = Unplaceable.Keep)
+    {
+        foreach (var anchor in anchors)
+        {
+            foreach (var f in S.Rules.AnchorOf[anchor])
+            {
+                var follow = S.Rules.Follows[f];
+                var dep = follow.Dependent;
+                if (follow.Score != Score.Infinity || S.Location[dep] is not (var at and >= 0) || !S.Alive[at])
+                    continue;
+                if (F.Rules(dep, at, running: true) is not { Kind: RejectionKind.FollowElsewhere or RejectionKind.FollowNotRunning } broken)
+                    continue;
+                var unit = R.Units(S.Residents[at].Where(m => m == dep || (S.Rules.Bond[dep] >= 0 && S.Rules.Bond[m] == S.Rules.Bond[dep])).ToList()).First(u => u.Contains(dep));
+                var why = S.Location[anchor] is var to0 and >= 0 ? $"follows {S.VmName(anchor)}, which went to {S.NodeName(to0)}" : $"follows {S.VmName(anchor)}, which no longer runs";
+                var to = broken.Kind == RejectionKind.FollowNotRunning ? -1 : Choose(unit);
+                if (to >= 0)
+                {
+                    Move(unit, to);
+                    foreach (var vm in unit)
+                        Record(vm, DecisionKind.Migrate, at, to, $"{why} (rule {follow.Rule.Name}); {WhyChosen(unit, to, vm: vm)}");
+                    FollowUp(unit, stop);
+                    continue;
+                }
+
+                var reasons = Explain(unit);
+                reasons[S.NodeName(at)] = $"runs here, but {broken.Describe(S)}";
+                foreach (var vm in unit)
+                    Unplaced(vm, reasons);
+                if (stop != Unplaceable.Stop)
+                {
+                    // Its failover targets assumed the anchor where it was: plan them again (they may be gone).
+                    foreach (var vm in unit)
+                        R.Release(vm);
+                    R.TryReserve(unit, at);
+                    continue;
+                }
+
+                foreach (var vm in unit)
+                {
+                    Remove(vm);
+                    Record(vm, DecisionKind.Stop, at, -1, $"{why} (rule {follow.Rule.Name}) and can move nowhere (unplaceable stop)");
+                }
+
+                FollowUp(unit, stop);
+            }
+        }
     }
 
     /// <summary>Does a running (or planned) VM start after <paramref name="vm"/> by a mandatory order? Then it must not be stopped.</summary>
@@ -262,7 +349,7 @@ internal sealed class Planner
 
                 foreach (var other in S.Residents[n].Where(o => S.Rules.VmApart[o].Contains(r)))
                 {
-                    if (S.Vms[other].Priority >= priority || !Evictable(other))
+                    if (S.Vms[other].Priority >= priority || !Evictable(other, vm))
                         blocked = true;
                     else if (!evict.Contains(other))
                         evict.Add(other);
@@ -272,7 +359,7 @@ internal sealed class Planner
             if (blocked)
                 continue;
             var candidates = S.Residents[n]
-                .Where(o => S.Vms[o].Priority < priority && Evictable(o) && !evict.Contains(o))
+                .Where(o => S.Vms[o].Priority < priority && Evictable(o, vm) && !evict.Contains(o))
                 .OrderBy(o => S.Vms[o].Priority).ThenByDescending(o => S.Load(n) - S.Load(n, Negated(o))).ThenBy(o => S.VmName(o), StringComparer.Ordinal)
                 .ToList();
             var freed = new double[S.D];
@@ -291,7 +378,7 @@ internal sealed class Planner
                 Accumulate(freed, candidates[k++]);
             }
 
-            if (blocked || evict.Count == 0 || !R.CanReserve([vm], n))
+            if (blocked || evict.Count == 0 || !R.CanReserve([vm], n) || !RulesHoldWithout(vm, n, evict))
                 continue;
             var maxPriority = evict.Max(e => S.Vms[e].Priority);
             if (best is null || maxPriority < best.Value.MaxPriority || (maxPriority == best.Value.MaxPriority && evict.Count < best.Value.Evict.Count))
@@ -348,8 +435,24 @@ internal sealed class Planner
         return true;
     }
 
-    /// <summary>A VM preemption may stop: not tied to others by INFINITY colocation, and nothing running waits for it.</summary>
-    private bool Evictable(int vm) => S.Rules.Bond[vm] < 0 && S.Rules.AnchorOf[vm].Length == 0 && !NeededFirst(vm);
+    /// <summary>Do <paramref name="vm"/>'s rules (its totals included) hold on <paramref name="node"/> once <paramref name="evict"/> have left?</summary>
+    private bool RulesHoldWithout(int vm, int node, List<int> evict)
+    {
+        foreach (var e in evict)
+            S.Unassign(e);
+        var ok = F.Rules(vm, node) is null;
+        foreach (var e in evict)
+            S.Assign(e, node);
+        return ok;
+    }
+
+    /// <summary>
+    /// A VM preemption may stop: not tied to others by INFINITY colocation, nothing running (nor the preemptor) waits
+    /// for it, and not moved by this plan already (a migration followed by a stop would be wasted work).
+    /// </summary>
+    private bool Evictable(int vm, int preemptor) =>
+        S.Rules.Bond[vm] < 0 && S.Rules.AnchorOf[vm].Length == 0 && !NeededFirst(vm) && (Origin[vm] < 0 || Origin[vm] == S.Location[vm])
+        && !S.Rules.FirstOf[vm].Any(o => S.Rules.Orders[o].Then == preemptor && S.Rules.Orders[o].Mandatory);
 
     private double[] Negated(int vm)
     {

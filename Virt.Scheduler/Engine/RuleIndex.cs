@@ -195,8 +195,15 @@ internal sealed class RuleIndex
     /// <summary>Per VM in a group: the INFINITY rules that put it there.</summary>
     public Dictionary<int, List<ColocationRule>>? TogetherRules { get; }
 
+    /// <summary>Per VM: counted in the zone counts (it runs on a live node; a VM listed on a dead node does not run).</summary>
+    private bool[]? _counted;
+
     public void OnAssign(int vm, int node)
     {
+        _counted ??= new bool[_state.Vms.Length];
+        if (!_state.Alive[node])
+            return;
+        _counted[vm] = true;
         foreach (var r in VmApart[vm])
         {
             if (Apart[r].Zones.Of[node] is var z and >= 0)
@@ -212,6 +219,9 @@ internal sealed class RuleIndex
 
     public void OnUnassign(int vm, int node)
     {
+        if (_counted?[vm] != true)
+            return;
+        _counted[vm] = false;
         foreach (var r in VmApart[vm])
         {
             if (Apart[r].Zones.Of[node] is var z and >= 0)

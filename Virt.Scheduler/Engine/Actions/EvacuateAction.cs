@@ -19,9 +19,13 @@ internal static class EvacuateAction
             p.R.RetargetAwayFrom(n);
 
         var residents = drained.SelectMany(n => s.Residents[n]).ToList();
-        foreach (var unit in p.R.Units(residents))
+        foreach (var planned in AnchorsFirst(p, p.R.Units(residents)))
         {
-            var from = s.Location[unit[0]];
+            // A follow-up of an earlier unit may have moved or stopped some of these already.
+            var from = s.Location[planned[0]];
+            var unit = planned.Where(vm => s.Location[vm] == from).ToArray();
+            if (from < 0 || !drained.Contains(from))
+                continue;
             if (!s.Alive[from])
             {
                 foreach (var vm in unit)
@@ -42,7 +46,8 @@ internal static class EvacuateAction
             {
                 p.Move(unit, to);
                 foreach (var vm in unit)
-                    p.Record(vm, DecisionKind.Migrate, from, to, $"{context}{p.WhyChosen(unit, to)}{note}");
+                    p.Record(vm, DecisionKind.Migrate, from, to, $"{context}{p.WhyChosen(unit, to, vm: vm)}{note}");
+                p.FollowUp(unit, unplaceable);
                 continue;
             }
 
@@ -59,6 +64,42 @@ internal static class EvacuateAction
                 p.Remove(vm);
                 p.Record(vm, DecisionKind.Stop, from, -1, $"{context}can move nowhere (unplaceable stop); priority {s.Vms[vm].Priority}");
             }
+
+            p.FollowUp(unit, unplaceable);
+        }
+    }
+
+    /// <summary>Priority order, except that a unit moves after the units it follows (so it chooses knowing where they went).</summary>
+    private static List<int[]> AnchorsFirst(Planner p, List<int[]> units)
+    {
+        var unitOf = new Dictionary<int, int>();
+        for (var i = 0; i < units.Count; i++)
+        {
+            foreach (var vm in units[i])
+                unitOf[vm] = i;
+        }
+
+        var order = new List<int[]>(units.Count);
+        var visited = new bool[units.Count];
+        for (var i = 0; i < units.Count; i++)
+            Visit(i);
+        return order;
+
+        void Visit(int i)
+        {
+            if (visited[i])
+                return;
+            visited[i] = true;
+            foreach (var vm in units[i])
+            {
+                foreach (var anchor in p.Prerequisites(vm, orders: false))
+                {
+                    if (unitOf.TryGetValue(anchor, out var j))
+                        Visit(j);
+                }
+            }
+
+            order.Add(units[i]);
         }
     }
 }

@@ -37,7 +37,7 @@ internal static class FailAction
         var rest = new List<int>();
         foreach (var unit in PendingUnits.Of(s, ha))
         {
-            var waits = unit.SelectMany(p.Prerequisites).Any(q => ha.Contains(q) && !unit.Contains(q) && s.Location[q] < 0);
+            var waits = unit.SelectMany(vm => p.Prerequisites(vm)).Any(q => ha.Contains(q) && !unit.Contains(q) && s.Location[q] < 0);
             if (!waits && Target(unit) is { } target && p.OrderBlock(unit) is null && p.F.Check(unit, target.Node) is null && p.R.CanReserve(unit, target.Node))
             {
                 p.Place(unit, target.Node);
@@ -51,5 +51,6 @@ internal static class FailAction
         }
 
         PlaceAction.StartAll(p, rest, DecisionKind.Restart, vm => origin[vm], Context, Target);
+        p.FollowUp(lost); // followers elsewhere of what restarted in another zone, or did not restart at all
     }
 }

@@ -70,14 +70,15 @@ internal static class PlaceAction
                 {
                     p.Place(combined, together);
                     foreach (var vm in combined)
-                        p.Record(vm, kind, from(vm), together, context(vm) + p.WhyChosen(combined, together, possibleTogether));
+                        p.Record(vm, kind, from(vm), together, context(vm) + p.WhyChosen(combined, together, possibleTogether, vm));
                     foreach (var f in followers)
                         done[f] = true;
                     return;
                 }
             }
 
-            if (preferred?.Invoke(unit) is { } first && p.F.Check(unit, first.Node) is null && p.R.CanReserve(unit, first.Node))
+            var keeps = p.KeepsFollowers(unit);
+            if (preferred?.Invoke(unit) is { } first && keeps?.Invoke(first.Node) != false && p.F.Check(unit, first.Node) is null && p.R.CanReserve(unit, first.Node))
             {
                 p.Place(unit, first.Node);
                 foreach (var vm in unit)
@@ -85,17 +86,24 @@ internal static class PlaceAction
                 return;
             }
 
-            var node = p.Choose(unit, out var possible);
+            var possible = 0;
+            var node = keeps is null ? -1 : p.Choose(unit, out possible, allowed: keeps);
+            if (node < 0)
+                node = p.Choose(unit, out possible);
             if (node >= 0)
             {
                 p.Place(unit, node);
                 foreach (var vm in unit)
-                    p.Record(vm, kind, from(vm), node, context(vm) + p.WhyChosen(unit, node, possible));
+                    p.Record(vm, kind, from(vm), node, context(vm) + p.WhyChosen(unit, node, possible, vm));
+                p.FollowUp(unit);
                 return;
             }
 
             if (s.Policy.Preempt && unit.Length == 1 && p.TryPreempt(unit[0], kind, from(unit[0]), context(unit[0])))
+            {
+                p.FollowUp(unit);
                 return;
+            }
 
             var why = p.Explain(unit);
             foreach (var vm in unit)

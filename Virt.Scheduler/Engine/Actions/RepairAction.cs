@@ -46,10 +46,10 @@ internal static class RepairAction
                     perNode[origins[k]]++;
                     perNode[to]++;
                     moves++;
-                    p.Record(unit[k], DecisionKind.Migrate, origins[k], to, $"{what}; {p.WhyChosen(unit, to)}{note}");
+                    p.Record(unit[k], DecisionKind.Migrate, origins[k], to, $"{what}; {p.WhyChosen(unit, to, vm: unit[k])}{note}");
                 }
 
-                continue;
+                continue; // followers it leaves behind are violators of their own: the next rounds move them
             }
 
             settled.UnionWith(unit);
@@ -115,7 +115,7 @@ internal static class RepairAction
             RejectionKind.Together => Leader(s, s.Rules.Groups[s.Rules.Group[vm]]) is var leader && s.Location[leader] != at,
             RejectionKind.SameZone => Leader(s, s.Rules.Same[r.Rule].Members) is var leader && leader != vm
                                       && s.Rules.Same[r.Rule].Zones.Of[s.Location[leader]] != s.Rules.Same[r.Rule].Zones.Of[at],
-            RejectionKind.NegativeScore => s.Rules.LocationScore(vm, at) < 0 || YieldsScore(s, vm),
+            RejectionKind.NegativeScore => s.Rules.LocationScore(vm, at) < 0 || YieldsScore(p, vm),
             _ => true,
         };
         if (yields)
@@ -136,9 +136,13 @@ internal static class RepairAction
         return there.IndexOf(vm) is var i && i >= 0 && i < there.Count - set.Limit;
     }
 
-    /// <summary>A total made negative by neighbours: the lowest priority of those involved yields.</summary>
-    private static bool YieldsScore(ClusterState s, int vm)
+    /// <summary>
+    /// A total made negative by neighbours: the lowest priority of those involved yields, if its own total is negative
+    /// too (a neighbour whose scores were rolled back, or that other scores keep positive, has no reason to move).
+    /// </summary>
+    private static bool YieldsScore(Planner p, int vm)
     {
+        var s = p.S;
         var at = s.Location[vm];
         foreach (var r in s.Rules.VmSoft[vm])
         {
@@ -147,8 +151,9 @@ internal static class RepairAction
                 continue;
             foreach (var m in set.Members)
             {
-                if (m != vm && s.Location[m] is var mAt and >= 0 && set.Zones.Of[mAt] == zone && Ranks(s, m, vm) < 0)
-                    return false; // m is lower: m yields
+                if (m != vm && s.Location[m] is var mAt and >= 0 && set.Zones.Of[mAt] == zone && Ranks(s, m, vm) < 0
+                    && p.F.Rules(m, mAt, running: true) is { Kind: RejectionKind.NegativeScore })
+                    return false; // m is lower and unhappy too: m yields
             }
         }
 
@@ -213,13 +218,44 @@ internal static class RepairAction
                 var load = s.Load(to, s.DemandOf([vm]));
                 if (best is { } c && gain == c.Gain && load >= c.Load)
                     continue;
-                if (p.F.Check([vm], to) is not null || !p.R.CanReserve([vm], to))
+                if (p.F.Check([vm], to) is not null || !p.R.CanReserve([vm], to) || HarmsOthers(s, vm, to))
                     continue;
                 best = (vm, to, gain, load);
             }
         }
 
         return best is { } m ? (m.Vm, m.To, m.Gain) : null;
+    }
+
+    /// <summary>Would <paramref name="vm"/> arriving on <paramref name="to"/> turn a neighbour's total negative (a preference is not worth a new violation)?</summary>
+    private static bool HarmsOthers(ClusterState s, int vm, int to)
+    {
+        if (!s.Policy.NegativeScoreForbids)
+            return false;
+        foreach (var r in s.Rules.VmSoft[vm])
+        {
+            var set = s.Rules.Soft[r];
+            if (set.Score >= 0 || set.Zones.Of[to] is not (var zone and >= 0))
+                continue;
+            foreach (var m in set.Members)
+            {
+                if (m != vm && s.Location[m] is var at and >= 0 && set.Zones.Of[at] == zone
+                    && set.Zones.Of[s.Location[vm]] != zone && s.Rules.Preference(m, at) + set.Score < 0)
+                    return true;
+            }
+        }
+
+        foreach (var f in s.Rules.AnchorOf[vm])
+        {
+            var follow = s.Rules.Follows[f];
+            if (!double.IsFinite(follow.Score) || follow.Score >= 0 || follow.Zones.Of[to] is not (var zone and >= 0))
+                continue;
+            if (s.Location[follow.Dependent] is var at and >= 0 && follow.Zones.Of[at] == zone
+                && follow.Zones.Of[s.Location[vm]] != zone && s.Rules.Preference(follow.Dependent, at) + follow.Score < 0)
+                return true;
+        }
+
+        return false;
     }
 
     private static bool Scored(ClusterState s, int vm) =>
