@@ -89,9 +89,10 @@ internal sealed class FailoverReservation
     }
 
     /// <summary>
-    /// Finds and holds X targets for <paramref name="unit"/> (HA VMs on <paramref name="source"/>, one group at most).
-    /// Nothing changes when it returns false. Targets are tried round-robin from a moving cursor, which spreads the
-    /// held capacity over the cluster.
+    /// Finds and holds X targets for <paramref name="unit"/> (HA VMs on <paramref name="source"/>). A bond fails over
+    /// as one, so bond-mates already on the node are planned again with it (and keep new targets of their own if
+    /// the whole bond gets none). Nothing changes for the unit when it returns false. Targets are tried round-robin
+    /// from a moving cursor, which spreads the held capacity over the cluster.
     /// </summary>
     public bool TryReserve(int[] unit, int source)
     {
@@ -99,30 +100,32 @@ internal sealed class FailoverReservation
             unit = unit.Where(Needs).ToArray();
         if (unit.Length == 0)
             return true;
+        var mates = BondMates(unit, source);
+        if (mates.Length == 0)
+            return Reserve(unit, source);
+        foreach (var m in mates)
+            Release(m);
+        if (Reserve([.. unit, .. mates], source))
+            return true;
+        Reserve(mates, source);
+        return false;
+    }
+
+    private bool Reserve(int[] unit, int source)
+    {
         var demand = _s.DemandOf(unit);
         var chosen = new List<int>(_x);
-        var fixedTargets = GroupTargets(unit, source);
-        if (fixedTargets is not null)
+        var n = _s.Nodes.Length;
+        for (var k = 0; k < n && chosen.Count < _x; k++)
         {
-            if (!fixedTargets.All(t => Valid(unit, source, t, demand)))
-                return false;
-            chosen.AddRange(fixedTargets);
-        }
-        else
-        {
-            var n = _s.Nodes.Length;
-            for (var k = 0; k < n && chosen.Count < _x; k++)
-            {
-                var t = (_cursor + k) % n;
-                if (Valid(unit, source, t, demand))
-                    chosen.Add(t);
-            }
-
-            if (chosen.Count < _x)
-                return false;
-            _cursor = (chosen[^1] + 1) % n;
+            var t = (_cursor + k) % n;
+            if (Valid(unit, source, t, demand))
+                chosen.Add(t);
         }
 
+        if (chosen.Count < _x)
+            return false;
+        _cursor = (chosen[^1] + 1) % n;
         foreach (var t in chosen)
             Add(t, source, demand);
         foreach (var vm in unit)
@@ -135,24 +138,43 @@ internal sealed class FailoverReservation
         return true;
     }
 
-    /// <summary>Would <paramref name="unit"/> get targets if placed on <paramref name="source"/>? Nothing is held.</summary>
+    /// <summary>Would <paramref name="unit"/> get targets if placed on <paramref name="source"/> (with its bond-mates there)? Nothing is held.</summary>
     public bool CanReserve(int[] unit, int source)
     {
         if (!unit.All(Needs))
             unit = unit.Where(Needs).ToArray();
         if (unit.Length == 0)
             return true;
+        var mates = BondMates(unit, source);
+        int[] all = mates.Length == 0 ? unit : [.. unit, .. mates];
         var demand = _s.DemandOf(unit);
-        if (GroupTargets(unit, source) is { } fixedTargets)
-            return fixedTargets.All(t => Valid(unit, source, t, demand));
+        var whole = mates.Length == 0 ? demand : _s.DemandOf(all);
         var found = 0;
         for (var t = 0; t < _s.Nodes.Length && found < _x; t++)
         {
-            if (Valid(unit, source, t, demand))
+            // Where the mates already hold room, only the unit's own demand is new.
+            var held = mates.Length > 0 && _targets[mates[0]]?.Contains(t) == true;
+            if (Valid(all, source, t, held ? demand : whole))
                 found++;
         }
 
         return found == _x;
+    }
+
+    /// <summary>HA VMs of the unit's bond already on <paramref name="source"/>, outside the unit.</summary>
+    private int[] BondMates(int[] unit, int source)
+    {
+        var g = _s.Rules.Bond[unit[0]];
+        if (g < 0 || source < 0)
+            return [];
+        List<int>? mates = null;
+        foreach (var vm in _s.Residents[source])
+        {
+            if (_s.Rules.Bond[vm] == g && Needs(vm) && !unit.Contains(vm))
+                (mates ??= []).Add(vm);
+        }
+
+        return mates is null ? [] : [.. mates.Order()];
     }
 
     /// <summary>Gives back what <paramref name="vm"/> holds; call before it moves or stops.</summary>
@@ -415,21 +437,6 @@ internal sealed class FailoverReservation
         }
 
         return result;
-    }
-
-    /// <summary>The targets a bond-mate on the same node already holds: the whole bond restarts on one node.</summary>
-    private int[]? GroupTargets(int[] unit, int source)
-    {
-        var g = _s.Rules.Bond[unit[0]];
-        if (g < 0)
-            return null;
-        for (var vm = 0; vm < _s.Vms.Length; vm++)
-        {
-            if (_s.Rules.Bond[vm] == g && !unit.Contains(vm) && _s.Location[vm] == source && _targets[vm] is { } t)
-                return t;
-        }
-
-        return null;
     }
 
     private bool Valid(int[] unit, int source, int t, double[] demand)

@@ -9,6 +9,12 @@ internal sealed class Feasibility(ClusterState s, FailoverReservation reservatio
     private readonly int[] _rollbackVersion = Filled(s.Vms.Length, -1);
     private readonly bool[] _rolledBack = new bool[s.Vms.Length];
 
+    /// <summary>
+    /// A running anchor moves only where its running followers by attribute can stay with it. Evacuation and repair
+    /// lift this when nothing else works: the anchor moves and its followers follow (<see cref="Planner.FollowUp"/>).
+    /// </summary>
+    public bool HoldAnchors { get; set; } = true;
+
     /// <summary>First reason <paramref name="unit"/> cannot run on <paramref name="node"/>, or null when it can.</summary>
     /// <param name="ignoreReservation">Capacity only, as when an evacuation must go ahead even if N+X breaks.</param>
     public Rejection? Check(ReadOnlySpan<int> unit, int node, bool ignoreReservation = false, double[]? demand = null)
@@ -98,7 +104,7 @@ internal sealed class Feasibility(ClusterState s, FailoverReservation reservatio
                 return new Rejection(RejectionKind.FollowElsewhere, vm, node, Rule: f, Other: follow.Anchor);
         }
 
-        if (!failover && s.Location[vm] >= 0 && s.Location[vm] != node)
+        if (HoldAnchors && !failover && s.Location[vm] >= 0 && s.Location[vm] != node)
         {
             // A running anchor moves only where its running followers by attribute can stay with it.
             foreach (var f in rules.AnchorOf[vm])

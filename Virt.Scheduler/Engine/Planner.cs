@@ -39,6 +39,35 @@ internal sealed class Planner
     public int Choose(int[] unit, bool requireReservation = true, Func<int, bool>? allowed = null) =>
         Choose(unit, out _, requireReservation, allowed);
 
+    /// <summary>
+    /// For a running unit that must move (evacuation, repair): first where its followers by attribute can stay with
+    /// it, then anywhere (they follow afterwards), each with the N+X reservation kept if possible, then without.
+    /// </summary>
+    public int ChooseMove(int[] unit, out bool reservationKept, Func<int, bool>? allowed = null)
+    {
+        foreach (var reserve in new[] { true, false })
+        {
+            reservationKept = reserve;
+            foreach (var hold in new[] { true, false })
+            {
+                F.HoldAnchors = hold;
+                try
+                {
+                    var node = Choose(unit, reserve, allowed);
+                    if (node >= 0)
+                        return node;
+                }
+                finally
+                {
+                    F.HoldAnchors = true;
+                }
+            }
+        }
+
+        reservationKept = true;
+        return -1;
+    }
+
     /// <param name="possible">How many nodes passed the hard checks (for the explanation).</param>
     public int Choose(int[] unit, out int possible, bool requireReservation = true, Func<int, bool>? allowed = null)
     {
@@ -270,10 +299,12 @@ internal sealed class Planner
                     continue;
                 var unit = R.Units(S.Residents[at].Where(m => m == dep || (S.Rules.Bond[dep] >= 0 && S.Rules.Bond[m] == S.Rules.Bond[dep])).ToList()).First(u => u.Contains(dep));
                 var why = S.Location[anchor] is var to0 and >= 0 ? $"follows {S.VmName(anchor)}, which went to {S.NodeName(to0)}" : $"follows {S.VmName(anchor)}, which no longer runs";
-                var to = broken.Kind == RejectionKind.FollowNotRunning ? -1 : Choose(unit);
+                var to = broken.Kind == RejectionKind.FollowNotRunning ? -1 : ChooseMove(unit, out _);
                 if (to >= 0)
                 {
                     Move(unit, to);
+                    foreach (var vm in unit)
+                        Placed(vm);
                     foreach (var vm in unit)
                         Record(vm, DecisionKind.Migrate, at, to, $"{why} (rule {follow.Rule.Name}); {WhyChosen(unit, to, vm: vm)}");
                     FollowUp(unit, stop);
@@ -408,6 +439,7 @@ internal sealed class Planner
         else
             Place([vm], chosen.Node);
         var names = string.Join(", ", victims.Select(S.VmName));
+        Placed(vm);
         Record(vm, kind, from, chosen.Node, $"{context}preempts {names} (lower priority than {priority})");
         foreach (var e in victims)
         {
@@ -448,11 +480,13 @@ internal sealed class Planner
 
     /// <summary>
     /// A VM preemption may stop: not tied to others by INFINITY colocation, nothing running (nor the preemptor) waits
-    /// for it, and not moved by this plan already (a migration followed by a stop would be wasted work).
+    /// for it, not moved by this plan already (a migration followed by a stop would be wasted work), and not a
+    /// neighbour that this plan's decisions of its colocation partners counted on.
     /// </summary>
     private bool Evictable(int vm, int preemptor) =>
         S.Rules.Bond[vm] < 0 && S.Rules.AnchorOf[vm].Length == 0 && !NeededFirst(vm) && (Origin[vm] < 0 || Origin[vm] == S.Location[vm])
-        && !S.Rules.FirstOf[vm].Any(o => S.Rules.Orders[o].Then == preemptor && S.Rules.Orders[o].Mandatory);
+        && !S.Rules.FirstOf[vm].Any(o => S.Rules.Orders[o].Then == preemptor && S.Rules.Orders[o].Mandatory)
+        && !S.Rules.VmSoft[vm].Any(r => S.Rules.Soft[r].Members.Any(m => m != vm && S.Location[m] != Origin[m]));
 
     private double[] Negated(int vm)
     {

@@ -34,19 +34,18 @@ internal static class EvacuateAction
             }
 
             var context = $"evacuating {s.NodeName(from)}; ";
-            var to = p.Choose(unit);
-            var note = "";
-            if (to < 0)
-            {
-                to = p.Choose(unit, requireReservation: false);
-                note = $"; no move kept the N+{s.ReserveFailures} failover map, so failover targets were planned again (see the reservation)";
-            }
+            var to = p.ChooseMove(unit, out var kept);
+            var note = kept ? "" : $"; no move kept the N+{s.ReserveFailures} failover map, so failover targets were planned again (see the reservation)";
 
             if (to >= 0)
             {
                 p.Move(unit, to);
                 foreach (var vm in unit)
+                {
+                    p.Placed(vm); // a follow-up may have explained it before its own turn came
                     p.Record(vm, DecisionKind.Migrate, from, to, $"{context}{p.WhyChosen(unit, to, vm: vm)}{note}");
+                }
+
                 p.FollowUp(unit, unplaceable);
                 continue;
             }

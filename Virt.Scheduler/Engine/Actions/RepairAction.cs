@@ -23,19 +23,25 @@ internal static class RepairAction
         var perNode = new int[s.Nodes.Length];
         var moves = 0;
         var settled = new HashSet<int>();
+        do
+        {
+            FixViolations(p, unplaceable, perNode, ref moves, settled);
+        }
+        while (PreferenceMove(p, perNode, ref moves, settled));
+    }
+
+    private static void FixViolations(Planner p, Unplaceable unplaceable, int[] perNode, ref int moves, HashSet<int> settled)
+    {
+        var s = p.S;
         while (NextViolator(p, settled) is ({ } vm, var violation))
         {
             var from = s.Location[vm];
             var unit = UnitToMove(p, vm, violation);
             var what = $"repair: on {s.NodeName(from)} {violation.Describe(s)}";
             var limited = moves + unit.Length > s.Policy.MaxMigrations;
-            var to = limited ? -1 : Choose(p, unit, perNode, requireReservation: true);
-            var note = "";
-            if (to < 0 && !limited)
-            {
-                to = Choose(p, unit, perNode, requireReservation: false);
-                note = $"; no move kept the N+{s.ReserveFailures} failover map, so failover targets were planned again (see the reservation)";
-            }
+            var kept = true;
+            var to = limited ? -1 : Choose(p, unit, perNode, out kept);
+            var note = kept ? "" : $"; no move kept the N+{s.ReserveFailures} failover map, so failover targets were planned again (see the reservation)";
 
             if (to >= 0)
             {
@@ -49,7 +55,7 @@ internal static class RepairAction
                     p.Record(unit[k], DecisionKind.Migrate, origins[k], to, $"{what}; {p.WhyChosen(unit, to, vm: unit[k])}{note}");
                 }
 
-                continue; // followers it leaves behind are violators of their own: the next rounds move them
+                continue; // followers it left behind now break their own rule: the next rounds move them
             }
 
             settled.UnionWith(unit);
@@ -69,17 +75,23 @@ internal static class RepairAction
             }
         }
 
-        while (moves < s.Policy.MaxMigrations && BestPreferenceMove(p, perNode, settled) is { } move)
-        {
-            var from = s.Location[move.Vm];
-            var before = p.TotalText([move.Vm], from) ?? "total 0";
-            p.Move([move.Vm], move.To);
-            perNode[from]++;
-            perNode[move.To]++;
-            moves++;
-            p.Record(move.Vm, DecisionKind.Migrate, from, move.To, string.Create(CultureInfo.InvariantCulture,
-                $"repair: {p.TotalText([move.Vm], move.To)} on {s.NodeName(move.To)} against {before} on {s.NodeName(from)}; gain {move.Gain:0.##} > stickiness {s.Policy.Stickiness:0.##}; load {Planner.Percent(s.Load(move.To))} after"));
-        }
+    }
+
+    /// <summary>One move toward a preference, if one beats the stickiness (a move can open room for a VM whose scores were rolled back: violations are looked at again after each).</summary>
+    private static bool PreferenceMove(Planner p, int[] perNode, ref int moves, HashSet<int> settled)
+    {
+        var s = p.S;
+        if (moves >= s.Policy.MaxMigrations || BestPreferenceMove(p, perNode, settled) is not { } move)
+            return false;
+        var from = s.Location[move.Vm];
+        var before = p.TotalText([move.Vm], from) ?? "total 0";
+        p.Move([move.Vm], move.To);
+        perNode[from]++;
+        perNode[move.To]++;
+        moves++;
+        p.Record(move.Vm, DecisionKind.Migrate, from, move.To, string.Create(CultureInfo.InvariantCulture,
+            $"repair: {p.TotalText([move.Vm], move.To)} on {s.NodeName(move.To)} against {before} on {s.NodeName(from)}; gain {move.Gain:0.##} > stickiness {s.Policy.Stickiness:0.##}; load {Planner.Percent(s.Load(move.To))} after"));
+        return true;
     }
 
     /// <summary>The highest-priority running VM (then name) that violates a rule it must yield to, and that rule.</summary>
@@ -98,6 +110,16 @@ internal static class RepairAction
                 best = (vm, violation);
         }
 
+        // What a VM follows is fixed first: moving an anchor afterwards would leave it behind again.
+        for (var depth = 0; best.Vm is { } chosen && depth < s.Vms.Length; depth++)
+        {
+            var anchor = p.Prerequisites(chosen, orders: false)
+                .FirstOrDefault(a => s.Location[a] >= 0 && s.Alive[s.Location[a]] && !settled.Contains(a) && Violation(p, a) is not null, -1);
+            if (anchor < 0)
+                break;
+            best = (anchor, Violation(p, anchor)!.Value);
+        }
+
         return best;
     }
 
@@ -106,22 +128,36 @@ internal static class RepairAction
     {
         var s = p.S;
         var at = s.Location[vm];
-        var found = p.F.Rules(vm, at, running: true);
-        if (found is not { } r)
+        if (p.F.Rules(vm, at, running: true) is not { } first)
             return null;
-        var yields = r.Kind switch
+        if (first.Kind is RejectionKind.Apart or RejectionKind.ApartWithinUnit)
         {
-            RejectionKind.Apart => YieldsApart(s, vm, r.Rule),
+            // Each anti-affinity set on its own: in one this VM may stay, in another it is the one to move.
+            foreach (var r in s.Rules.VmApart[vm])
+            {
+                var set = s.Rules.Apart[r];
+                var zone = set.Zones.Of[at];
+                if (zone >= 0 && s.Rules.ApartCount[r][zone] > set.Limit && YieldsApart(s, vm, r))
+                {
+                    var other = set.Members.First(m => m != vm && s.Location[m] is var mAt and >= 0 && set.Zones.Of[mAt] == zone);
+                    return new Rejection(RejectionKind.Apart, vm, at, Rule: r, Other: other);
+                }
+            }
+
+            if (p.F.Rules(vm, at, running: true, residents: false) is not { } rest)
+                return null;
+            first = rest;
+        }
+
+        var yields = first.Kind switch
+        {
             RejectionKind.Together => Leader(s, s.Rules.Groups[s.Rules.Group[vm]]) is var leader && s.Location[leader] != at,
-            RejectionKind.SameZone => Leader(s, s.Rules.Same[r.Rule].Members) is var leader && leader != vm
-                                      && s.Rules.Same[r.Rule].Zones.Of[s.Location[leader]] != s.Rules.Same[r.Rule].Zones.Of[at],
+            RejectionKind.SameZone => Leader(s, s.Rules.Same[first.Rule].Members) is var leader && leader != vm
+                                      && s.Rules.Same[first.Rule].Zones.Of[s.Location[leader]] != s.Rules.Same[first.Rule].Zones.Of[at],
             RejectionKind.NegativeScore => s.Rules.LocationScore(vm, at) < 0 || YieldsScore(p, vm),
             _ => true,
         };
-        if (yields)
-            return r;
-        // Not this VM's to fix; it may still break another rule that is.
-        return r.Kind is RejectionKind.Apart && p.F.Rules(vm, at, running: true, residents: false) is { } other ? other : null;
+        return yields ? first : null;
     }
 
     /// <summary>In an over-full zone the members beyond the limit yield, lowest priority first (then the later name); a directed pair's dependent.</summary>
@@ -187,14 +223,15 @@ internal static class RepairAction
             .First(u => u.Contains(vm));
     }
 
-    private static int Choose(Planner p, int[] unit, int[] perNode, bool requireReservation)
+    private static int Choose(Planner p, int[] unit, int[] perNode, out bool reservationKept)
     {
         var s = p.S;
         var limit = s.Policy.MaxMigrationsPerNode;
         var froms = unit.Select(m => s.Location[m]).ToHashSet();
+        reservationKept = true;
         if (froms.Any(f => perNode[f] + unit.Count(m => s.Location[m] == f) > limit))
             return -1;
-        return p.Choose(unit, requireReservation, n => !froms.Contains(n) && perNode[n] + unit.Length <= limit);
+        return p.ChooseMove(unit, out reservationKept, n => !froms.Contains(n) && perNode[n] + unit.Length <= limit);
     }
 
     private static (int Vm, int To, double Gain)? BestPreferenceMove(Planner p, int[] perNode, HashSet<int> settled)
