@@ -194,6 +194,18 @@ public sealed class PlacementEngineTests
     }
 
     [Fact]
+    public void A_vms_own_migration_threshold_and_failure_timeout_override_the_policys()
+    {
+        var once = new Dictionary<string, FailureHistory> { ["n1"] = new(1, 100) };
+        var policy = new PlacementPolicy(MigrationThreshold: 3, FailureTimeoutSeconds: 600);
+        Assert.Equal("n1", Plan(Problem([Host("n1")], [Vm("flaky", failures: once)], policy: policy)).To("flaky"));
+        var strict = Plan(Problem([Host("n1")], [Vm("flaky", failures: once) with { MigrationThreshold = 1 }], policy: policy));
+        Assert.Equal("failed here 1 times (threshold 1), last 100 s ago; avoided for 500 s more", strict.ReasonsFor("flaky")["n1"]);
+        var forgiving = Plan(Problem([Host("n1")], [Vm("flaky", failures: once) with { MigrationThreshold = 1, FailureTimeoutSeconds = 60 }], policy: policy));
+        Assert.Equal("n1", forgiving.To("flaky"));
+    }
+
+    [Fact]
     public void N_plus_1_keeps_room_to_restart_every_ha_vm_and_says_so()
     {
         var nodes = new[] { Host("n1", mem: 16384), Host("n2", mem: 16384) };
