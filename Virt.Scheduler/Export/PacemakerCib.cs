@@ -23,6 +23,9 @@ public static class PacemakerCib
 {
     private static readonly DateTimeOffset DefaultTime = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
+    /// <summary>The digest Pacemaker records for a resource without parameters; without it a running VM is restarted ("parameters changed").</summary>
+    private const string NoParametersDigest = "f2317cad3d54cec5d7d7aa7d0bf35cf8";
+
     /// <summary>The moment the CIB's date rules and failure times assume: the scenario's now, or a fixed date.</summary>
     public static DateTimeOffset ReferenceTime(PlacementProblem problem) => problem.Now ?? DefaultTime;
 
@@ -178,6 +181,7 @@ public static class PacemakerCib
                 new XElement("lrm_resource", new XAttribute("id", v.Name), new XAttribute("type", "Dummy"), new XAttribute("class", "ocf"), new XAttribute("provider", "heartbeat"),
                     new XElement("lrm_rsc_op", new XAttribute("id", $"{v.Name}_last_0"), new XAttribute("operation_key", $"{v.Name}_start_0"),
                         new XAttribute("operation", "start"), new XAttribute("crm-debug-origin", "virt-plan"), new XAttribute("crm_feature_set", "3.16.2"),
+                        new XAttribute("op-digest", NoParametersDigest),
                         new XAttribute("transition-key", $"{++call}:0:0:00000000-0000-0000-0000-000000000000"),
                         new XAttribute("transition-magic", $"0:0;{call}:0:0:00000000-0000-0000-0000-000000000000"),
                         new XAttribute("call-id", call), new XAttribute("rc-code", 0), new XAttribute("op-status", 0), new XAttribute("interval", 0),

@@ -62,17 +62,22 @@ internal static class PlaceAction
                 return;
             }
 
-            if (Followers(i) is { Count: > 0 } followers)
+            var (ready, waiting) = Followers(i);
+            if (ready.Count + waiting.Count > 0)
             {
-                int[] combined = [.. unit, .. followers.SelectMany(f => units[f])];
-                var together = p.Choose(combined, out var possibleTogether);
+                // The node must suit every follower; those still waiting for something else come later, to it.
+                int[] combined = [.. unit, .. ready.SelectMany(f => units[f])];
+                int[] weighed = [.. combined, .. waiting.SelectMany(f => units[f])];
+                var together = p.Choose(weighed, out var possibleTogether);
                 if (together >= 0)
                 {
                     p.Place(combined, together);
+                    var later = waiting.Count == 0 ? "" : $"; where {string.Join(", ", waiting.SelectMany(f => units[f]).Select(s.VmName))} can follow";
                     foreach (var vm in combined)
-                        p.Record(vm, kind, from(vm), together, context(vm) + p.WhyChosen(combined, together, possibleTogether, vm));
-                    foreach (var f in followers)
+                        p.Record(vm, kind, from(vm), together, context(vm) + p.WhyChosen(combined, together, possibleTogether, vm) + later);
+                    foreach (var f in ready)
                         done[f] = true;
+                    p.FollowUp(unit);
                     return;
                 }
             }
@@ -110,10 +115,12 @@ internal static class PlaceAction
                 p.Unplaced(vm, why);
         }
 
-        // Pending units that follow unit i by INFINITY on one node (transitively), whose other prerequisites are decided.
-        List<int> Followers(int i)
+        // Pending units that follow unit i by INFINITY on one node (transitively): ready ones (whose other
+        // prerequisites are decided) go with it; the others wait, but the anchor's node must suit them too.
+        (List<int> Ready, List<int> Waiting) Followers(int i)
         {
-            var result = new List<int>();
+            var ready = new List<int>();
+            var waiting = new List<int>();
             var members = new HashSet<int>(units[i]);
             var queue = new Queue<int>(units[i]);
             while (queue.Count > 0)
@@ -122,13 +129,14 @@ internal static class PlaceAction
                 foreach (var f in s.Rules.AnchorOf[anchor])
                 {
                     var follow = s.Rules.Follows[f];
-                    if (follow.Score != Score.Infinity || !follow.NodeLevel || !unitOf.TryGetValue(follow.Dependent, out var j) || done[j] || result.Contains(j))
+                    if (follow.Score != Score.Infinity || !follow.NodeLevel || !unitOf.TryGetValue(follow.Dependent, out var j) || done[j] || ready.Contains(j) || waiting.Contains(j))
                         continue;
                     var unit = units[j];
-                    var ready = unit.All(vm => p.Prerequisites(vm).All(q => members.Contains(q) || unit.Contains(q) || !unitOf.TryGetValue(q, out var k) || done[k]));
-                    if (!ready || p.OrderBlock([.. members, .. unit]) is not null)
-                        continue;
-                    result.Add(j);
+                    var isReady = unit.All(vm => p.Prerequisites(vm).All(q => members.Contains(q) || unit.Contains(q) || !unitOf.TryGetValue(q, out var k) || done[k]));
+                    if (isReady && p.OrderBlock([.. members, .. unit]) is null)
+                        ready.Add(j);
+                    else
+                        waiting.Add(j);
                     foreach (var vm in unit)
                     {
                         members.Add(vm);
@@ -137,7 +145,7 @@ internal static class PlaceAction
                 }
             }
 
-            return result;
+            return (ready, waiting);
         }
     }
 }
