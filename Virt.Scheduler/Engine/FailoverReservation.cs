@@ -22,6 +22,10 @@ internal sealed class FailoverReservation
     private readonly int[] _topSource;
     /// <summary>Per apart set: zone -> source node -> members of the set with a failover target in that zone.</summary>
     private readonly Dictionary<int, Dictionary<int, int>>?[] _arrivals;
+    private readonly bool[] _protected;
+
+    /// <summary>Per apart set and zone: the sum over sources of <see cref="_arrivals"/> (zero means nothing to look up).</summary>
+    private readonly int[]?[] _arrivalTotal;
     private Feasibility? _feasibility;
     private int _cursor;
 
@@ -37,6 +41,26 @@ internal sealed class FailoverReservation
         _topSource = new int[_topValue.Length];
         Array.Fill(_topSource, -1);
         _arrivals = new Dictionary<int, Dictionary<int, int>>?[s.Rules.Apart.Length];
+        _arrivalTotal = new int[]?[s.Rules.Apart.Length];
+        _protected = new bool[s.Vms.Length];
+        var known = new bool[s.Vms.Length];
+        for (var v = 0; v < s.Vms.Length; v++)
+            Protectable(v);
+
+        bool Protectable(int v)
+        {
+            if (known[v])
+                return _protected[v];
+            known[v] = true; // the reader refuses cycles; this only stops one from looping
+            _protected[v] = s.Vms[v].Ha;
+            foreach (var f in s.Rules.VmFollows[v])
+            {
+                if (s.Rules.Follows[f].Score == Score.Infinity && !Protectable(s.Rules.Follows[f].Anchor))
+                    _protected[v] = false;
+            }
+
+            return _protected[v];
+        }
     }
 
     public int Failures => _x;
@@ -47,7 +71,11 @@ internal sealed class FailoverReservation
 
     public int[]? TargetsOf(int vm) => _targets[vm];
 
-    public bool Needs(int vm) => _x > 0 && _s.Vms[vm].Ha;
+    /// <summary>
+    /// An HA VM needs failover targets, unless it follows (by INFINITY, transitively) an anchor that is not HA: that
+    /// anchor is not restarted, so neither can it be, and no room is held for it.
+    /// </summary>
+    public bool Needs(int vm) => _x > 0 && _protected[vm];
 
     /// <summary>Reserves targets for every HA VM already running, by priority; the ones that get none stay uncovered.</summary>
     public void ReserveExisting()
@@ -296,7 +324,7 @@ internal sealed class FailoverReservation
     /// <summary>Would members of apart set <paramref name="r"/> in <paramref name="zone"/> (with <paramref name="unit"/> there) exceed its limit once the X largest sources fail over into it?</summary>
     private bool Conflicts(int r, ReadOnlySpan<int> unit, int zone)
     {
-        if (_arrivals[r]?.ContainsKey(zone) != true)
+        if (_arrivalTotal[r] is not { } totals || totals[zone] == 0)
             return false;
         var set = _s.Rules.Apart[r];
         var (arriving, alreadyThere) = Arriving(set, unit, zone);
@@ -384,6 +412,7 @@ internal sealed class FailoverReservation
                     continue; // each zone once per VM
                 if (!byZone.TryGetValue(zone, out var bySource))
                     byZone[zone] = bySource = new Dictionary<int, int>();
+                (_arrivalTotal[r] ??= new int[_s.Rules.Apart[r].Zones.Count])[zone] += delta;
                 var count = bySource.GetValueOrDefault(_source[vm]) + delta;
                 if (count == 0)
                     bySource.Remove(_source[vm]);

@@ -19,12 +19,6 @@ internal sealed class RuleIndex
         var ordered = rules.OrderBy(r => r.Name, StringComparer.Ordinal).ToArray();
         var expressions = new ExpressionTable(state.Nodes, now);
         Location = ordered.OfType<LocationRule>().Select(r => new CompiledLocation(r, expressions.Evaluate(r.Expression))).ToArray();
-        var location = Lists(vmCount);
-        for (var i = 0; i < Location.Length; i++)
-        {
-            foreach (var vm in Location[i].Rule.Vms.Distinct())
-                location[Vm(vm)].Add(i);
-        }
 
         var apart = new List<ApartSet>();
         var soft = new List<SoftSet>();
@@ -78,7 +72,7 @@ internal sealed class RuleIndex
         Same = [.. same];
         ApartCount = Apart.Select(a => new int[a.Zones.Count]).ToArray();
         SoftCount = Soft.Select(a => new int[a.Zones.Count]).ToArray();
-        VmLocation = Arrays(location);
+        VmLocation = Index(vmCount, Location.Select(l => l.Rule.Vms.Select(Vm).Distinct().ToArray()));
         VmApart = Index(vmCount, Apart.Select(a => a.Members));
         VmSoft = Index(vmCount, Soft.Select(a => a.Members));
         VmFollows = Index(vmCount, Follows.Select(f => new[] { f.Dependent }));
@@ -92,28 +86,47 @@ internal sealed class RuleIndex
         Bond = Components(bondParent, bonded, out _);
 
         // Failover keeps a VM bound by an INFINITY colocation by attribute within its zone.
-        var bound = Lists<Zones>(vmCount);
+        var bound = new Dictionary<int, List<Zones>>();
+        void Bind(int vm, Zones zones)
+        {
+            if (!bound.TryGetValue(vm, out var list))
+                bound[vm] = list = [];
+            if (!list.Contains(zones))
+                list.Add(zones);
+        }
+
         foreach (var f in Follows.Where(f => f.Score == Score.Infinity && !f.NodeLevel))
         {
-            bound[f.Dependent].Add(f.Zones);
-            bound[f.Anchor].Add(f.Zones);
+            Bind(f.Dependent, f.Zones);
+            Bind(f.Anchor, f.Zones);
         }
 
         foreach (var s in Same)
         {
             foreach (var vm in s.Members)
-                bound[vm].Add(s.Zones);
+                Bind(vm, s.Zones);
         }
 
-        ZoneBound = bound.Select(b => b.Count == 0 ? [] : b.Distinct().ToArray()).ToArray();
+        ZoneBound = new Zones[vmCount][];
+        Array.Fill(ZoneBound, []);
+        foreach (var (vm, list) in bound)
+            ZoneBound[vm] = [.. list];
 
         HasNegative = new bool[vmCount];
-        for (var vm = 0; vm < vmCount; vm++)
+        foreach (var l in Location.Where(l => l.Rule.Score is < 0 and > double.NegativeInfinity))
         {
-            HasNegative[vm] = VmLocation[vm].Any(r => Location[r].Rule.Score is < 0 and > double.NegativeInfinity)
-                              || VmSoft[vm].Any(r => Soft[r].Score < 0)
-                              || VmFollows[vm].Any(f => Follows[f].Score is < 0 and > double.NegativeInfinity);
+            foreach (var vm in l.Rule.Vms)
+                HasNegative[Vm(vm)] = true;
         }
+
+        foreach (var set in Soft.Where(set => set.Score < 0))
+        {
+            foreach (var vm in set.Members)
+                HasNegative[vm] = true;
+        }
+
+        foreach (var f in Follows.Where(f => f.Score is < 0 and > double.NegativeInfinity))
+            HasNegative[f.Dependent] = true;
 
         var orders = new List<StartOrder>();
         foreach (var o in ordered.OfType<OrderRule>())
@@ -344,25 +357,28 @@ internal sealed class RuleIndex
 
     private int Vm(string name) => _state.VmIndex[name];
 
-    private static List<T>[] Lists<T>(int count) => Enumerable.Range(0, count).Select(_ => new List<T>()).ToArray();
-
-    private static List<int>[] Lists(int count) => Lists<int>(count);
-
-    private static int[][] Arrays(List<int>[] lists) => lists.Select(l => l.Count == 0 ? [] : l.ToArray()).ToArray();
-
-    /// <summary>Per VM, the indexes of the items whose member list holds it.</summary>
+    /// <summary>Per VM, the indexes of the items whose member list holds it (counted first: no list per VM).</summary>
     private static int[][] Index(int vmCount, IEnumerable<int[]> memberLists)
     {
-        var lists = Lists(vmCount);
-        var i = 0;
-        foreach (var members in memberLists)
+        var lists = memberLists as IReadOnlyList<int[]> ?? memberLists.ToList();
+        var counts = new int[vmCount];
+        foreach (var members in lists)
         {
             foreach (var vm in members)
-                lists[vm].Add(i);
-            i++;
+                counts[vm]++;
         }
 
-        return Arrays(lists);
+        var index = new int[vmCount][];
+        for (var vm = 0; vm < vmCount; vm++)
+            index[vm] = counts[vm] == 0 ? [] : new int[counts[vm]];
+        Array.Clear(counts);
+        for (var i = 0; i < lists.Count; i++)
+        {
+            foreach (var vm in lists[i])
+                index[vm][counts[vm]++] = i;
+        }
+
+        return index;
     }
 
     private static void Union(int[] parent, int a, int b) => parent[Find(parent, a)] = Find(parent, b);

@@ -52,20 +52,40 @@ public sealed record AttributeTest(string Attribute, AttributeOp Op, string? Val
         Test(attributes.TryGetValue(Attribute, out var actual) ? actual : null);
 
     /// <summary>The test on one node's value of <see cref="Attribute"/> (null: the node lacks it).</summary>
-    public bool Test(string? actual) => Op switch
+    public bool Test(string? actual)
     {
-        AttributeOp.Defined => actual is not null,
-        AttributeOp.NotDefined => actual is null,
-        AttributeOp.Eq => actual is not null && Compare(actual, Value!, Effective) == 0,
-        AttributeOp.Ne => actual is null || Compare(actual, Value!, Effective) != 0,
-        AttributeOp.In => actual is not null && Values!.Any(v => Compare(actual, v, Effective) == 0),
-        AttributeOp.NotIn => actual is null || Values!.All(v => Compare(actual, v, Effective) != 0),
-        AttributeOp.Lt => actual is not null && Compare(actual, Value!, Effective) < 0,
-        AttributeOp.Lte => actual is not null && Compare(actual, Value!, Effective) <= 0,
-        AttributeOp.Gt => actual is not null && Compare(actual, Value!, Effective) > 0,
-        AttributeOp.Gte => actual is not null && Compare(actual, Value!, Effective) >= 0,
-        _ => false,
-    };
+        if (actual is null)
+            return Op is AttributeOp.NotDefined or AttributeOp.Ne or AttributeOp.NotIn;
+        var type = Effective;
+        return Op switch
+        {
+            AttributeOp.Defined => true,
+            AttributeOp.NotDefined => false,
+            AttributeOp.Eq => Same(actual, Value!, type),
+            AttributeOp.Ne => !Same(actual, Value!, type),
+            AttributeOp.In => Any(actual, type),
+            AttributeOp.NotIn => !Any(actual, type),
+            AttributeOp.Lt => Compare(actual, Value!, type) < 0,
+            AttributeOp.Lte => Compare(actual, Value!, type) <= 0,
+            AttributeOp.Gt => Compare(actual, Value!, type) > 0,
+            AttributeOp.Gte => Compare(actual, Value!, type) >= 0,
+            _ => false,
+        };
+    }
+
+    private bool Any(string actual, AttributeType type)
+    {
+        foreach (var v in Values!)
+        {
+            if (Same(actual, v, type))
+                return true;
+        }
+
+        return false;
+    }
+
+    private static bool Same(string a, string b, AttributeType type) =>
+        type == AttributeType.String ? string.Equals(a, b, StringComparison.OrdinalIgnoreCase) : Compare(a, b, type) == 0;
 
     /// <summary>The type after Pacemaker's default; Auto resolves per comparison only by the rule's value here.</summary>
     private AttributeType Effective => Type != AttributeType.Auto

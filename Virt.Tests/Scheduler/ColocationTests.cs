@@ -137,6 +137,17 @@ public sealed class ColocationTests
     }
 
     [Fact]
+    public void A_follower_of_an_anchor_that_is_not_ha_needs_no_failover_room()
+    {
+        // If db's node fails db is not restarted, so app could not be either: no room is held for it, and it still starts.
+        var nodes = new[] { Host("n1"), Host("n2") };
+        var result = Plan(Problem(nodes, [Vm("db", ha: false), Vm("app")], [With("app-with-db", "db", Score.Infinity, null, "app")], reserve: 1));
+        Assert.Equal(result.To("db"), result.To("app"));
+        Assert.Empty(result.FailoverTargets);
+        Assert.True(result.Reservation.Holds);
+    }
+
+    [Fact]
     public void An_evacuated_anchor_takes_its_node_followers_and_its_rack_followers_come_after_it()
     {
         var nodes = new[] { Host("a1", attrs: ("rack", "r1")), Host("a2", vcpu: 1, attrs: ("rack", "r1")), Host("b1", attrs: ("rack", "r2")) };

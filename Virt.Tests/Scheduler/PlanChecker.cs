@@ -414,7 +414,7 @@ internal sealed class PlanChecker
         if (x == 0)
             return;
         var alive = _p.Nodes.Where(n => Alive(n.Name)).Select(n => n.Name).ToList();
-        var ha = _at.Where(a => a.Value is not null && Alive(a.Value) && _vms[a.Key].Ha).Select(a => a.Key).ToList();
+        var ha = _at.Where(a => a.Value is not null && Alive(a.Value) && Restartable(a.Key)).Select(a => a.Key).ToList();
         foreach (var vm in ha)
         {
             Require(_r.FailoverTargets.TryGetValue(vm, out var t) && t.Count == x && t.Distinct().Count() == x && !t.Contains(_at[vm]!),
@@ -429,7 +429,7 @@ internal sealed class PlanChecker
             {
                 foreach (var (vm, node) in before.Where(a => a.Value is not null && failed.Contains(a.Value)))
                 {
-                    if (!_vms[vm].Ha)
+                    if (!Restartable(vm))
                     {
                         _at[vm] = null; // lost
                         continue;
@@ -461,6 +461,11 @@ internal sealed class PlanChecker
             }
         }
     }
+
+    /// <summary>HA, and not following (by INFINITY, transitively) an anchor that is not: only then is it restarted, and owed failover room.</summary>
+    private bool Restartable(string vm, int depth = 0) =>
+        _vms[vm].Ha && (depth > _vms.Count || _p.Rules.OfType<ColocationRule>().Where(c => c.Score == Score.Infinity && c.With is not null && c.Vms.Contains(vm))
+            .All(c => Restartable(c.With!, depth + 1)));
 
     private static IEnumerable<List<string>> Combinations(List<string> items, int k)
     {
