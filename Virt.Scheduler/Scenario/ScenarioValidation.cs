@@ -153,12 +153,28 @@ internal static class ScenarioValidation
         }
     }
 
-    /// <summary>A VM waits for the anchors it follows and for what it starts after; a cycle could never be ordered.</summary>
+    /// <summary>
+    /// A VM waits for the anchors it follows and for what it starts after; a cycle could never be ordered. An
+    /// INFINITY group (symmetric, one node) is placed as one, so it counts as one VM here.
+    /// </summary>
     private static void NoCycle(PlacementProblem problem, Dictionary<string, List<string>> groups)
     {
+        var group = new Dictionary<string, string>(StringComparer.Ordinal);
+        string Of(string vm) => group.TryGetValue(vm, out var g) && g != vm ? group[vm] = Of(g) : vm;
+        foreach (var c in problem.Rules.OfType<ColocationRule>().Where(c => c is { Score: Score.Infinity, With: null, NodeAttribute: null }))
+        {
+            foreach (var vm in c.Vms.Skip(1))
+            {
+                var (a, b) = (Of(vm), Of(c.Vms[0]));
+                if (a != b)
+                    group[a] = b;
+            }
+        }
+
         var edges = new Dictionary<string, List<(string To, string Rule)>>(StringComparer.Ordinal);
         void Add(string from, string to, string rule)
         {
+            (from, to) = (Of(from), Of(to));
             if (from == to)
                 return;
             if (!edges.TryGetValue(from, out var list))

@@ -76,6 +76,11 @@ internal static class RandomScenario
             rules.Add(new OrderRule($"ord{r}", vms, after, Mandatory: rng.Next(3) != 0));
         }
 
+        // Directed rules point from later VMs to earlier ones, but an INFINITY group can close a cycle: drop the
+        // directed or order rule that does until the rules can be ordered.
+        while (Cycle(nodes, names, rules) is { } closing)
+            rules.Remove(closing);
+
         var vmSpecs = names.Select((name, i) =>
         {
             var failures = rng.Next(6) == 0 && nodeCount > 0
@@ -129,6 +134,21 @@ internal static class RandomScenario
             _ => new PlanAction.Repair(unplaceable),
         };
         return new PlacementProblem(nodes, vmSpecs, rules, action, policy, overcommit, reserve, now);
+    }
+
+    private static PlacementRule? Cycle(List<NodeSpec> nodes, List<string> names, List<PlacementRule> rules)
+    {
+        var third = names.Count / 3;
+        var vms = names.Select((n, i) => new VmSpec(n, new Dictionary<string, double>(), Group: third == 0 ? null : i < third ? "g0" : i >= names.Count - third ? "g1" : null)).ToList();
+        try
+        {
+            ScenarioReader.Validate(new PlacementProblem(nodes, vms, rules, new PlanAction.Place(), Now: Epoch));
+            return null;
+        }
+        catch (ScenarioException ex) when (ex.Message.Contains("make a cycle"))
+        {
+            return rules.Last(r => r is OrderRule or ColocationRule { With: not null });
+        }
     }
 
     private static NodeExpression Expression(Random rng, DateTimeOffset now) => rng.Next(9) switch

@@ -99,6 +99,14 @@ public sealed class ScenarioFieldsTests
     }
 
     [Fact]
+    public void A_cycle_through_an_infinity_group_is_refused_too()
+    {
+        var json = Valid.Replace("\"rules\": [", "\"rules\": [{\"name\": \"pair\", \"kind\": \"colocation\", \"vms\": [\"db-1\", \"db-2\"], \"score\": \"INFINITY\"}, {\"name\": \"db-2-with-app\", \"kind\": \"colocation\", \"vms\": [\"db-2\"], \"with\": \"app\", \"score\": 10},");
+        var ex = Assert.Throws<ScenarioException>(() => ScenarioReader.Read(json));
+        Assert.StartsWith("rules app-with-db, db-2-with-app make a cycle", ex.Message);
+    }
+
+    [Fact]
     public void A_date_rule_built_in_code_without_now_is_refused()
     {
         var problem = new PlacementProblem(

@@ -68,7 +68,7 @@ internal static class PlaceAction
                 // The node must suit every follower; those still waiting for something else come later, to it.
                 int[] combined = [.. unit, .. ready.SelectMany(f => units[f])];
                 int[] weighed = [.. combined, .. waiting.SelectMany(f => units[f])];
-                var together = p.Choose(weighed, out var possibleTogether);
+                var together = p.Choose(weighed, out var possibleTogether, allowed: weighed.Length == combined.Length ? null : n => p.F.Check(combined, n) is null);
                 if (together >= 0)
                 {
                     p.Place(combined, together);
