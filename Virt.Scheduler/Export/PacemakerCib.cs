@@ -40,6 +40,10 @@ public static class PacemakerCib
             gaps.Add($"rule {c.Name}: at most {c.AtMost} per {c.NodeAttribute} has no Pacemaker equivalent; not exported");
         if (problem.Nodes.Any(n => n.State == NodeState.Draining))
             gaps.Add("draining nodes are exported in standby: Pacemaker moves their VMs away at once");
+        if (problem.ReserveFailures > 0)
+            gaps.Add($"reserve_failures {problem.ReserveFailures}: Pacemaker holds no room for failover (no N+X)");
+        if (problem.Action is PlanAction.Repair { Unplaceable: Unplaceable.Keep } or PlanAction.Evacuate { Unplaceable: Unplaceable.Keep })
+            gaps.Add("unplaceable keep: Pacemaker stops what can run nowhere");
         return gaps;
     }
 
@@ -140,17 +144,25 @@ public static class PacemakerCib
                     yield return new XComment($" rule {c.Name}: at most {c.AtMost} per node is the utilization dimension {SpreadDimension(c)} ");
                 break;
             case ColocationRule c when c.Score == Score.Infinity:
-                foreach (var vm in c.Vms.Skip(1))
-                    yield return Colocation($"{c.Name}-{vm}", vm, c.Vms[0], c.Score, c.NodeAttribute);
+            {
+                var members = Ranked(c.Vms, problem);
+                foreach (var vm in members.Skip(1))
+                    yield return Colocation($"{c.Name}-{vm}", vm, members[0], c.Score, c.NodeAttribute);
                 break;
+            }
+
             case ColocationRule c:
-                for (var i = 0; i < c.Vms.Count; i++)
+            {
+                // Pacemaker's rsc yields to its with-rsc: the one Virt keeps (running, then higher priority) is the with-rsc.
+                var members = Ranked(c.Vms, problem);
+                for (var i = 0; i < members.Count; i++)
                 {
-                    for (var j = i + 1; j < c.Vms.Count; j++)
-                        yield return Colocation($"{c.Name}-{c.Vms[i]}-{c.Vms[j]}", c.Vms[i], c.Vms[j], c.Score, c.NodeAttribute);
+                    for (var j = i + 1; j < members.Count; j++)
+                        yield return Colocation($"{c.Name}-{members[j]}-{members[i]}", members[j], members[i], c.Score, c.NodeAttribute);
                 }
 
                 break;
+            }
             case OrderRule o:
                 var groups = problem.Vms.Where(v => v.Group is not null).GroupBy(v => v.Group!).ToDictionary(g => g.Key, g => g.Select(v => v.Name).ToList());
                 IEnumerable<string> Members(string name) => groups.TryGetValue(name, out var g) ? g : [name];
@@ -196,6 +208,13 @@ public static class PacemakerCib
                         ($"last-failure-{v.Name}#start_0", (epoch - (long)h.LastSecondsAgo).ToString(CultureInfo.InvariantCulture)),
                     };
                 }))));
+    }
+
+    /// <summary>Running VMs first, then by priority (higher first), then name: the order in which Virt lets them keep their place.</summary>
+    private static List<string> Ranked(IEnumerable<string> vms, PlacementProblem problem)
+    {
+        var spec = problem.Vms.ToDictionary(v => v.Name);
+        return vms.Distinct().OrderBy(v => spec[v].Node is null).ThenByDescending(v => spec[v].Priority).ThenBy(v => v, StringComparer.Ordinal).ToList();
     }
 
     private static string SpreadDimension(ColocationRule c) => $"spread-{c.Name}";
