@@ -26,7 +26,7 @@ internal sealed class RuleIndex
         var same = new List<SameZone>();
         var parent = Enumerable.Range(0, vmCount).ToArray();
         var bondParent = Enumerable.Range(0, vmCount).ToArray();
-        var together = new Dictionary<int, List<ColocationRule>>();
+        var together = new HashSet<int>(); // members of INFINITY groups
         foreach (var c in ordered.OfType<ColocationRule>())
         {
             var zones = ZonesOf(c.NodeAttribute);
@@ -59,9 +59,7 @@ internal sealed class RuleIndex
                 {
                     Union(parent, vm, members[0]);
                     Union(bondParent, vm, members[0]);
-                    if (!together.TryGetValue(vm, out var list))
-                        together[vm] = list = [];
-                    list.Add(c);
+                    together.Add(vm);
                 }
             }
         }
@@ -78,11 +76,10 @@ internal sealed class RuleIndex
         VmFollows = Index(vmCount, Follows.Select(f => new[] { f.Dependent }));
         AnchorOf = Index(vmCount, Follows.Select(f => new[] { f.Anchor }));
         VmSame = Index(vmCount, Same.Select(s => s.Members));
-        TogetherRules = together.Count == 0 ? null : together;
 
-        Group = Components(parent, together.Keys, out var groups);
+        Group = Components(parent, together, out var groups);
         Groups = groups;
-        var bonded = together.Keys.Concat(Follows.Where(f => f.Score == Score.Infinity && f.NodeLevel).SelectMany(f => new[] { f.Dependent, f.Anchor }));
+        var bonded = together.Concat(Follows.Where(f => f.Score == Score.Infinity && f.NodeLevel).SelectMany(f => new[] { f.Dependent, f.Anchor }));
         Bond = Components(bondParent, bonded, out _);
 
         // Failover keeps a VM bound by an INFINITY colocation by attribute within its zone.
@@ -204,9 +201,6 @@ internal sealed class RuleIndex
 
     /// <summary>Per VM: whether any of its finite scores is negative (only then can its total be).</summary>
     public bool[] HasNegative { get; }
-
-    /// <summary>Per VM in a group: the INFINITY rules that put it there.</summary>
-    public Dictionary<int, List<ColocationRule>>? TogetherRules { get; }
 
     /// <summary>Per VM: counted in the zone counts (it runs on a live node; a VM listed on a dead node does not run).</summary>
     private bool[]? _counted;
