@@ -21,7 +21,7 @@ public static class PlacementEngine
                 PlaceAction.Run(planner);
                 break;
             case PlanAction.Evacuate evacuate:
-                EvacuateAction.Run(planner, evacuate.Nodes);
+                EvacuateAction.Run(planner, evacuate.Nodes, evacuate.Unplaceable);
                 break;
             case PlanAction.Fail fail:
                 FailAction.Run(planner, fail.Nodes);
@@ -31,6 +31,9 @@ public static class PlacementEngine
                 break;
             case PlanAction.Failback:
                 FailbackAction.Run(planner);
+                break;
+            case PlanAction.Repair repair:
+                RepairAction.Run(planner, repair.Unplaceable);
                 break;
             default:
                 throw new ScenarioException($"unknown action {problem.Action.Kind}");

@@ -41,7 +41,17 @@ internal sealed class ClusterState
         Residents = Nodes.Select(_ => new List<int>()).ToArray();
         Location = new int[Vms.Length];
         Array.Fill(Location, -1);
-        Rules = new RuleIndex(this, problem.Rules);
+        for (var v = 0; v < Vms.Length; v++)
+        {
+            if (Vms[v].Group is { } g)
+            {
+                if (!StartGroups.TryGetValue(g, out var members))
+                    StartGroups[g] = members = [];
+                members.Add(v);
+            }
+        }
+
+        Rules = new RuleIndex(this, problem.Rules, problem.Now);
         for (var v = 0; v < Vms.Length; v++)
         {
             if (Vms[v].Node is { } node)
@@ -86,11 +96,35 @@ internal sealed class ClusterState
 
     public RuleIndex Rules { get; }
 
+    /// <summary>Start-order groups by name: their VMs, in index order.</summary>
+    public Dictionary<string, List<int>> StartGroups { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Bumped by every change of who runs where or which nodes accept VMs (cache key).</summary>
+    public int Version { get; private set; }
+
+    /// <summary>The VMs an order rule means by <paramref name="name"/>: that VM, or the members of that start-order group.</summary>
+    public IEnumerable<int> Members(string name) =>
+        VmIndex.TryGetValue(name, out var vm) ? [vm] : StartGroups.TryGetValue(name, out var members) ? members : [];
+
+    /// <summary>The node stops taking VMs (evacuated or failed); <paramref name="dead"/>: it runs nothing any more either.</summary>
+    public void Close(int node, bool dead = false)
+    {
+        Accepting[node] = false;
+        if (dead)
+            Alive[node] = false;
+        Version++;
+    }
+
+    public int MigrationThreshold(int vm) => Vms[vm].MigrationThreshold ?? Policy.MigrationThreshold;
+
+    public double FailureTimeout(int vm) => Vms[vm].FailureTimeoutSeconds ?? Policy.FailureTimeoutSeconds;
+
     public void Assign(int vm, int node)
     {
         if (Location[vm] >= 0)
             throw new InvalidOperationException($"{Vms[vm].Name} is already on {Nodes[Location[vm]].Name}");
         Location[vm] = node;
+        Version++;
         Residents[node].Add(vm);
         for (var d = 0; d < D; d++)
             Used[(node * D) + d] += Demand[(vm * D) + d];
@@ -103,6 +137,7 @@ internal sealed class ClusterState
         if (node < 0)
             return;
         Location[vm] = -1;
+        Version++;
         Residents[node].Remove(vm);
         for (var d = 0; d < D; d++)
             Used[(node * D) + d] -= Demand[(vm * D) + d];

@@ -3,11 +3,12 @@ namespace Virt.Scheduler.Engine;
 /// <summary>
 /// Evaluates location expressions once per node, fast: each attribute is read once per node into a column, each
 /// distinct attribute test is computed once over its column (a cluster has many rules over few tests such as
-/// <c>rack eq r07</c>), and and/or combine the shared results. Agrees with <see cref="NodeExpression.Holds"/>.
+/// <c>rack eq r07</c>), date expressions once (they do not depend on the node), and and/or combine the shared
+/// results. Agrees with <see cref="NodeExpression.Holds"/>.
 /// </summary>
-internal sealed class ExpressionTable(IReadOnlyList<NodeSpec> nodes)
+internal sealed class ExpressionTable(IReadOnlyList<NodeSpec> nodes, DateTimeOffset? now)
 {
-    private readonly Dictionary<string, bool[]> _tests = new(StringComparer.Ordinal);
+    private readonly Dictionary<AttributeTest, bool[]> _tests = new(new TestKey());
     private readonly Dictionary<string, string?[]> _columns = new(StringComparer.Ordinal);
 
     public bool[] Evaluate(NodeExpression expression) => expression switch
@@ -15,34 +16,27 @@ internal sealed class ExpressionTable(IReadOnlyList<NodeSpec> nodes)
         AttributeTest test => Test(test),
         AllOf all => Combine(all.Terms, and: true),
         AnyOf any => Combine(any.Terms, and: false),
-        _ => nodes.Select(n => expression.Holds(n.Attributes)).ToArray(),
+        DateRange range => Constant(range.At(now)),
+        DateSpec spec => Constant(spec.At(now)),
+        _ => nodes.Select(n => expression.Holds(n.Attributes, now)).ToArray(),
     };
+
+    private bool[] Constant(bool value)
+    {
+        var result = new bool[nodes.Count];
+        Array.Fill(result, value);
+        return result;
+    }
 
     private bool[] Test(AttributeTest test)
     {
-        var key = $"{test.Attribute}\u0001{test.Op}\u0001{test.Value}\u0001{(test.Values is null ? "" : string.Join('\u0002', test.Values))}";
-        if (_tests.TryGetValue(key, out var cached))
+        if (_tests.TryGetValue(test, out var cached))
             return cached;
         var column = Column(test.Attribute);
         var holds = new bool[column.Length];
-        var values = test.Values is null ? null : new HashSet<string>(test.Values, StringComparer.Ordinal);
         for (var i = 0; i < column.Length; i++)
-        {
-            var actual = column[i];
-            holds[i] = test.Op switch
-            {
-                AttributeOp.Defined => actual is not null,
-                AttributeOp.NotDefined => actual is null,
-                AttributeOp.Eq => actual is not null && actual == test.Value,
-                AttributeOp.Ne => actual is null || actual != test.Value,
-                AttributeOp.In => actual is not null && values!.Contains(actual),
-                AttributeOp.Lt => actual is not null && AttributeTest.Compare(actual, test.Value!) < 0,
-                AttributeOp.Gt => actual is not null && AttributeTest.Compare(actual, test.Value!) > 0,
-                _ => false,
-            };
-        }
-
-        return _tests[key] = holds;
+            holds[i] = test.Test(column[i]);
+        return _tests[test] = holds;
     }
 
     private string?[] Column(string attribute)
@@ -63,5 +57,15 @@ internal sealed class ExpressionTable(IReadOnlyList<NodeSpec> nodes)
         }
 
         return result;
+    }
+
+    /// <summary>Tests equal by content (the record's own equality compares the value list by reference).</summary>
+    private sealed class TestKey : IEqualityComparer<AttributeTest>
+    {
+        public bool Equals(AttributeTest? a, AttributeTest? b) =>
+            a!.Attribute == b!.Attribute && a.Op == b.Op && a.Value == b.Value && a.Type == b.Type
+            && (a.Values is null ? b.Values is null : b.Values is not null && a.Values.SequenceEqual(b.Values));
+
+        public int GetHashCode(AttributeTest t) => HashCode.Combine(t.Attribute, t.Op, t.Value, t.Type, t.Values?.Count ?? -1);
     }
 }

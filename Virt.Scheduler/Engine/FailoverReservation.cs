@@ -6,8 +6,9 @@ namespace Virt.Scheduler.Engine;
 /// mapped there from any one source node. That is enough for any X nodes failing at once: each failed VM has a
 /// surviving target (at most X-1 of its X targets failed with it) and what arrives at a target from at most X
 /// sources cannot exceed what is held. Greedy and conservative: it may refuse what a perfect packer would accept,
-/// never the reverse. Targets also respect the VM's hard rules; with X of 2 or more, two VMs that must stay apart never
-/// share a target (both their nodes could fail at once).
+/// never the reverse. Targets also respect the VM's hard rules. Anti-affinity holds after failures too: per apart set
+/// and zone, the members running there plus what the X largest sources could send there stay within the set's limit
+/// (so with X of 2 or more two VMs that must stay apart never share a target: both their nodes could fail at once).
 /// </summary>
 internal sealed class FailoverReservation
 {
@@ -19,7 +20,12 @@ internal sealed class FailoverReservation
     private readonly double[] _held;
     private readonly double[] _topValue;
     private readonly int[] _topSource;
-    private readonly int[][] _apartTargets;
+    /// <summary>Per apart set: zone -> source node -> members of the set with a failover target in that zone.</summary>
+    private readonly Dictionary<int, Dictionary<int, int>>?[] _arrivals;
+    private readonly bool[] _protected;
+
+    /// <summary>Per apart set and zone: the sum over sources of <see cref="_arrivals"/> (zero means nothing to look up).</summary>
+    private readonly int[]?[] _arrivalTotal;
     private Feasibility? _feasibility;
     private int _cursor;
 
@@ -34,7 +40,27 @@ internal sealed class FailoverReservation
         _topValue = new double[s.Nodes.Length * s.D * Math.Max(1, _x)];
         _topSource = new int[_topValue.Length];
         Array.Fill(_topSource, -1);
-        _apartTargets = s.Rules.Colocation.Select(_ => new int[s.Nodes.Length]).ToArray();
+        _arrivals = new Dictionary<int, Dictionary<int, int>>?[s.Rules.Apart.Length];
+        _arrivalTotal = new int[]?[s.Rules.Apart.Length];
+        _protected = new bool[s.Vms.Length];
+        var known = new bool[s.Vms.Length];
+        for (var v = 0; v < s.Vms.Length; v++)
+            Protectable(v);
+
+        bool Protectable(int v)
+        {
+            if (known[v])
+                return _protected[v];
+            known[v] = true; // the reader refuses cycles; this only stops one from looping
+            _protected[v] = s.Vms[v].Ha;
+            foreach (var f in s.Rules.VmFollows[v])
+            {
+                if (s.Rules.Follows[f].Score == Score.Infinity && !Protectable(s.Rules.Follows[f].Anchor))
+                    _protected[v] = false;
+            }
+
+            return _protected[v];
+        }
     }
 
     public int Failures => _x;
@@ -45,7 +71,11 @@ internal sealed class FailoverReservation
 
     public int[]? TargetsOf(int vm) => _targets[vm];
 
-    public bool Needs(int vm) => _x > 0 && _s.Vms[vm].Ha;
+    /// <summary>
+    /// An HA VM needs failover targets, unless it follows (by INFINITY, transitively) an anchor that is not HA: that
+    /// anchor is not restarted, so neither can it be, and no room is held for it.
+    /// </summary>
+    public bool Needs(int vm) => _x > 0 && _protected[vm];
 
     /// <summary>Reserves targets for every HA VM already running, by priority; the ones that get none stay uncovered.</summary>
     public void ReserveExisting()
@@ -56,14 +86,14 @@ internal sealed class FailoverReservation
             TryReserve(unit, _s.Location[unit[0]]);
     }
 
-    /// <summary>Groups VMs by (INFINITY group, node) so a group fails over as one; ordered by priority then name.</summary>
+    /// <summary>Groups VMs by (bond, node) so VMs tied by INFINITY colocations fail over and move as one; ordered by priority then name.</summary>
     public List<int[]> Units(IEnumerable<int> vms)
     {
         var units = new List<int[]>();
         Dictionary<(int Group, int Node), List<int>>? groups = null;
         foreach (var vm in vms)
         {
-            var g = _s.Rules.Group[vm];
+            var g = _s.Rules.Bond[vm];
             if (g < 0)
             {
                 units.Add([vm]);
@@ -87,9 +117,10 @@ internal sealed class FailoverReservation
     }
 
     /// <summary>
-    /// Finds and holds X targets for <paramref name="unit"/> (HA VMs on <paramref name="source"/>, one group at most).
-    /// Nothing changes when it returns false. Targets are tried round-robin from a moving cursor, which spreads the
-    /// held capacity over the cluster.
+    /// Finds and holds X targets for <paramref name="unit"/> (HA VMs on <paramref name="source"/>). A bond fails over
+    /// as one, so bond-mates already on the node are planned again with it (and keep new targets of their own if
+    /// the whole bond gets none). Nothing changes for the unit when it returns false. Targets are tried round-robin
+    /// from a moving cursor, which spreads the held capacity over the cluster.
     /// </summary>
     public bool TryReserve(int[] unit, int source)
     {
@@ -97,64 +128,81 @@ internal sealed class FailoverReservation
             unit = unit.Where(Needs).ToArray();
         if (unit.Length == 0)
             return true;
+        var mates = BondMates(unit, source);
+        if (mates.Length == 0)
+            return Reserve(unit, source);
+        foreach (var m in mates)
+            Release(m);
+        if (Reserve([.. unit, .. mates], source))
+            return true;
+        Reserve(mates, source);
+        return false;
+    }
+
+    private bool Reserve(int[] unit, int source)
+    {
         var demand = _s.DemandOf(unit);
         var chosen = new List<int>(_x);
-        var fixedTargets = GroupTargets(unit, source);
-        if (fixedTargets is not null)
+        var n = _s.Nodes.Length;
+        for (var k = 0; k < n && chosen.Count < _x; k++)
         {
-            if (!fixedTargets.All(t => Fits(t, source, demand)))
-                return false;
-            chosen.AddRange(fixedTargets);
-        }
-        else
-        {
-            var n = _s.Nodes.Length;
-            for (var k = 0; k < n && chosen.Count < _x; k++)
-            {
-                var t = (_cursor + k) % n;
-                if (Valid(unit, source, t, demand))
-                    chosen.Add(t);
-            }
-
-            if (chosen.Count < _x)
-                return false;
-            _cursor = (chosen[^1] + 1) % n;
+            var t = (_cursor + k) % n;
+            if (Valid(unit, source, t, demand))
+                chosen.Add(t);
         }
 
+        if (chosen.Count < _x)
+            return false;
+        _cursor = (chosen[^1] + 1) % n;
         foreach (var t in chosen)
             Add(t, source, demand);
         foreach (var vm in unit)
         {
             _targets[vm] = [.. chosen];
             _source[vm] = source;
-            foreach (var r in _s.Rules.VmApart[vm])
-            {
-                foreach (var t in chosen)
-                    _apartTargets[r][t]++;
-            }
+            CountArrivals(vm, +1);
         }
 
         return true;
     }
 
-    /// <summary>Would <paramref name="unit"/> get targets if placed on <paramref name="source"/>? Nothing is held.</summary>
+    /// <summary>Would <paramref name="unit"/> get targets if placed on <paramref name="source"/> (with its bond-mates there)? Nothing is held.</summary>
     public bool CanReserve(int[] unit, int source)
     {
         if (!unit.All(Needs))
             unit = unit.Where(Needs).ToArray();
         if (unit.Length == 0)
             return true;
+        var mates = BondMates(unit, source);
+        int[] all = mates.Length == 0 ? unit : [.. unit, .. mates];
         var demand = _s.DemandOf(unit);
-        if (GroupTargets(unit, source) is { } fixedTargets)
-            return fixedTargets.All(t => Fits(t, source, demand));
+        var whole = mates.Length == 0 ? demand : _s.DemandOf(all);
         var found = 0;
         for (var t = 0; t < _s.Nodes.Length && found < _x; t++)
         {
-            if (Valid(unit, source, t, demand))
+            // Where the mates already hold room, only the unit's own demand is new.
+            var held = mates.Length > 0 && _targets[mates[0]]?.Contains(t) == true;
+            if (Valid(all, source, t, held ? demand : whole))
                 found++;
         }
 
         return found == _x;
+    }
+
+    /// <summary>HA VMs of the unit's bond already on <paramref name="source"/>, outside the unit.</summary>
+    private int[] BondMates(int[] unit, int source)
+    {
+        var g = _s.Rules.Bond[unit[0]];
+        if (g < 0 || source < 0)
+            return [];
+        List<int>? mates = null;
+        foreach (var vm in _s.Residents[source])
+        {
+            if (_s.Rules.Bond[vm] == g && Needs(vm) && !unit.Contains(vm))
+                (mates ??= []).Add(vm);
+        }
+
+        return mates is null ? [] : [.. mates.Order()];
     }
 
     /// <summary>Gives back what <paramref name="vm"/> holds; call before it moves or stops.</summary>
@@ -179,12 +227,7 @@ internal sealed class FailoverReservation
             }
         }
 
-        foreach (var r in _s.Rules.VmApart[vm])
-        {
-            foreach (var t in targets)
-                _apartTargets[r][t]--;
-        }
-
+        CountArrivals(vm, -1);
         _targets[vm] = null;
     }
 
@@ -202,29 +245,35 @@ internal sealed class FailoverReservation
 
     /// <summary>
     /// After a VM was placed on <paramref name="node"/> ignoring the reservation: if the node now runs into what it
-    /// holds, or runs a VM that must stay apart from one restarting there, the VMs that would restart there look
-    /// for other targets; those that find none are uncovered.
+    /// holds, the VMs that would restart there look for other targets; if an apart set's zone there could now take
+    /// more members than its limit after failures, the members that would restart in that zone do. Those that find
+    /// none are uncovered.
     /// </summary>
     public void Repair(int node)
     {
-        if (_x == 0 || (!Overfull(node) && !ApartResident(node)))
+        if (_x == 0)
             return;
-        var affected = Enumerable.Range(0, _s.Vms.Length).Where(v => _targets[v]?.Contains(node) == true).ToList();
+        var affected = new HashSet<int>();
+        if (Overfull(node))
+            affected.UnionWith(Enumerable.Range(0, _s.Vms.Length).Where(v => _targets[v]?.Contains(node) == true));
+        foreach (var vm in _s.Residents[node])
+        {
+            foreach (var r in _s.Rules.VmApart[vm])
+            {
+                var set = _s.Rules.Apart[r];
+                var zone = set.Zones.Of[node];
+                if (zone < 0 || !Conflicts(r, [vm], zone))
+                    continue;
+                affected.UnionWith(set.Members.Where(m => m != vm && _targets[m]?.Any(t => set.Zones.Of[t] == zone) == true));
+            }
+        }
+
+        if (affected.Count == 0)
+            return;
         foreach (var vm in affected)
             Release(vm);
         foreach (var unit in Units(affected))
             TryReserve(unit, _s.Location[unit[0]]);
-    }
-
-    private bool ApartResident(int node)
-    {
-        foreach (var vm in _s.Residents[node])
-        {
-            if (ApartConflict(vm, node) is not null)
-                return true;
-        }
-
-        return false;
     }
 
     private bool Overfull(int node)
@@ -239,21 +288,140 @@ internal sealed class FailoverReservation
         return false;
     }
 
-    /// <summary>Would placing <paramref name="vm"/> on <paramref name="node"/> put it next to an apart VM restarting there?</summary>
-    public Rejection? ApartConflict(int vm, int node)
+    /// <summary>
+    /// Would placing <paramref name="unit"/> on <paramref name="node"/> break an apart set's limit once VMs fail over
+    /// into that zone? (Members running there, plus the unit, plus what the X largest sources send there.)
+    /// </summary>
+    public Rejection? ApartConflict(ReadOnlySpan<int> unit, int node)
     {
         if (_x == 0)
             return null;
-        foreach (var r in _s.Rules.VmApart[vm])
+        foreach (var vm in unit)
         {
-            var mine = _targets[vm]?.Contains(node) == true ? 1 : 0;
-            if (_apartTargets[r][node] - mine <= 0)
-                continue;
-            var other = _s.Rules.Colocation[r].Vms.Select(name => _s.VmIndex[name]).First(o => o != vm && _targets[o]?.Contains(node) == true);
-            return new Rejection(RejectionKind.ApartFailoverTarget, vm, node, Rule: r, Other: other);
+            foreach (var r in _s.Rules.VmApart[vm])
+            {
+                var set = _s.Rules.Apart[r];
+                var zone = set.Zones.Of[node];
+                if (zone < 0 || !Conflicts(r, unit, zone))
+                    continue;
+                var other = -1;
+                foreach (var o in set.Members)
+                {
+                    if (!unit.Contains(o) && _targets[o]?.Any(t => set.Zones.Of[t] == zone) == true)
+                    {
+                        other = o;
+                        break;
+                    }
+                }
+
+                return new Rejection(RejectionKind.ApartFailoverTarget, vm, node, Rule: r, Other: other);
+            }
         }
 
         return null;
+    }
+
+    /// <summary>Would members of apart set <paramref name="r"/> in <paramref name="zone"/> (with <paramref name="unit"/> there) exceed its limit once the X largest sources fail over into it?</summary>
+    private bool Conflicts(int r, ReadOnlySpan<int> unit, int zone)
+    {
+        if (_arrivalTotal[r] is not { } totals || totals[zone] == 0)
+            return false;
+        var set = _s.Rules.Apart[r];
+        var (arriving, alreadyThere) = Arriving(set, unit, zone);
+        return _s.Rules.ApartCount[r][zone] - alreadyThere + arriving + ArrivalBound(r, zone, unit, -1, 0) > set.Limit;
+    }
+
+    /// <summary>How many of <paramref name="unit"/> are in the set, and how many of those already run in <paramref name="zone"/>.</summary>
+    private (int Arriving, int AlreadyThere) Arriving(ApartSet set, ReadOnlySpan<int> unit, int zone)
+    {
+        int arriving = 0, there = 0;
+        foreach (var m in unit)
+        {
+            if (Array.IndexOf(set.Members, m) < 0)
+                continue;
+            arriving++;
+            if (_s.Location[m] is var at and >= 0 && set.Zones.Of[at] == zone)
+                there++;
+        }
+
+        return (arriving, there);
+    }
+
+    /// <summary>
+    /// The most members of apart set <paramref name="r"/> that X failing sources could send to <paramref name="zone"/>:
+    /// the sum of the X largest per-source counts, leaving out <paramref name="unit"/>'s own and adding
+    /// <paramref name="extra"/> for <paramref name="source"/>.
+    /// </summary>
+    private int ArrivalBound(int r, int zone, ReadOnlySpan<int> unit, int source, int extra)
+    {
+        Span<int> top = stackalloc int[_x];
+        top.Clear();
+        var sawSource = false;
+        if (_arrivals[r]?.GetValueOrDefault(zone) is { } bySource)
+        {
+            var zones = _s.Rules.Apart[r].Zones.Of;
+            foreach (var (src, count) in bySource)
+            {
+                var c = count;
+                foreach (var m in unit)
+                {
+                    if (_source[m] == src && _targets[m] is { } t && Array.IndexOf(_s.Rules.VmApart[m], r) >= 0 && t.Any(x => zones[x] == zone))
+                        c--;
+                }
+
+                if (src == source)
+                {
+                    c += extra;
+                    sawSource = true;
+                }
+
+                Insert(top, c);
+            }
+        }
+
+        if (!sawSource && extra > 0)
+            Insert(top, extra);
+        var sum = 0;
+        foreach (var c in top)
+            sum += c;
+        return sum;
+
+        static void Insert(Span<int> top, int c)
+        {
+            for (var k = 0; k < top.Length; k++)
+            {
+                if (c <= top[k])
+                    continue;
+                (top[k], c) = (c, top[k]);
+            }
+        }
+    }
+
+    private void CountArrivals(int vm, int delta)
+    {
+        if (_targets[vm] is not { } targets)
+            return;
+        foreach (var r in _s.Rules.VmApart[vm])
+        {
+            var zones = _s.Rules.Apart[r].Zones.Of;
+            var byZone = _arrivals[r] ??= new Dictionary<int, Dictionary<int, int>>();
+            for (var k = 0; k < targets.Length; k++)
+            {
+                var zone = zones[targets[k]];
+                if (zone < 0 || Array.IndexOf(targets, targets.First(t => zones[t] == zone)) != k)
+                    continue; // each zone once per VM
+                if (!byZone.TryGetValue(zone, out var bySource))
+                    byZone[zone] = bySource = new Dictionary<int, int>();
+                (_arrivalTotal[r] ??= new int[_s.Rules.Apart[r].Zones.Count])[zone] += delta;
+                var count = bySource.GetValueOrDefault(_source[vm]) + delta;
+                if (count == 0)
+                    bySource.Remove(_source[vm]);
+                else
+                    bySource[_source[vm]] = count;
+                if (bySource.Count == 0)
+                    byZone.Remove(zone);
+            }
+        }
     }
 
     /// <summary>HA VMs on live nodes without targets.</summary>
@@ -300,34 +468,22 @@ internal sealed class FailoverReservation
         return result;
     }
 
-    private int[]? GroupTargets(int[] unit, int source)
-    {
-        var g = _s.Rules.Group[unit[0]];
-        if (g < 0)
-            return null;
-        foreach (var member in _s.Rules.Groups[g])
-        {
-            if (!unit.Contains(member) && _s.Location[member] == source && _targets[member] is { } t)
-                return t;
-        }
-
-        return null;
-    }
-
     private bool Valid(int[] unit, int source, int t, double[] demand)
     {
         if (t == source || !_s.Accepting[t])
             return false;
         foreach (var vm in unit)
         {
-            if (_feasibility!.Rules(vm, t, unit, failover: true) is not null)
+            if (_feasibility!.Rules(vm, t, unit, failover: true, source: source) is not null)
                 return false;
-            // Two apart VMs may share a target only when their (different) nodes cannot fail together.
-            if (_x < 2)
-                continue;
             foreach (var r in _s.Rules.VmApart[vm])
             {
-                if (_apartTargets[r][t] > 0)
+                var set = _s.Rules.Apart[r];
+                var zone = set.Zones.Of[t];
+                if (zone < 0)
+                    continue;
+                var (arriving, alreadyThere) = Arriving(set, unit, zone);
+                if (_s.Rules.ApartCount[r][zone] - alreadyThere + ArrivalBound(r, zone, unit, source, arriving) > set.Limit)
                     return false;
             }
         }

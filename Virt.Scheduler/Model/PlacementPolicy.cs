@@ -11,7 +11,9 @@ public enum PlacementStrategy
 
 /// <param name="MigrationThreshold">Failures of a VM on a node after which it avoids that node.</param>
 /// <param name="FailureTimeoutSeconds">Failures older than this are forgotten.</param>
-/// <param name="MinGain">Stickiness: a running VM moves only for at least this much improvement.</param>
+/// <param name="MinGain">Rebalance stickiness: a running VM moves only for at least this much load improvement.</param>
+/// <param name="NegativeScoreForbids">A VM never goes where the sum of its location and colocation scores is negative (Pacemaker's rule).</param>
+/// <param name="Stickiness">Repair: a running VM moves toward a preference only when its total there beats its total here by more than this.</param>
 public sealed record PlacementPolicy(
     PlacementStrategy Strategy = PlacementStrategy.Balanced,
     bool Preempt = false,
@@ -19,4 +21,6 @@ public sealed record PlacementPolicy(
     double FailureTimeoutSeconds = 600,
     double MinGain = 0.05,
     int MaxMigrations = 20,
-    int MaxMigrationsPerNode = 2);
+    int MaxMigrationsPerNode = 2,
+    bool NegativeScoreForbids = true,
+    double Stickiness = 0);

@@ -10,7 +10,11 @@ public enum DecisionKind
 
 /// <param name="Step">Order of execution: every step fits given the steps before it.</param>
 /// <param name="Why">A sentence for people.</param>
-public sealed record PlanDecision(string Vm, DecisionKind Kind, string? From, string? To, int Step, string Why);
+/// <param name="After">Steps this start waits for (order rules); empty when it waits for none.</param>
+public sealed record PlanDecision(string Vm, DecisionKind Kind, string? From, string? To, int Step, string Why, IReadOnlyList<int>? After = null)
+{
+    public IReadOnlyList<int> After { get; init; } = After ?? [];
+}
 
 /// <param name="Reasons">Per node, why the VM is not there.</param>
 public sealed record UnplacedVm(string Vm, IReadOnlyDictionary<string, string> Reasons);

@@ -6,6 +6,9 @@ public sealed record FailureHistory(int Count, double LastSecondsAgo);
 /// <param name="Node">Where it runs now; null when pending.</param>
 /// <param name="Home">Preferred node for failback; null when none.</param>
 /// <param name="Ha">Restarted elsewhere when its node fails, and counted in the N+X reservation.</param>
+/// <param name="MigrationThreshold">Overrides the policy's for this VM.</param>
+/// <param name="FailureTimeoutSeconds">Overrides the policy's for this VM.</param>
+/// <param name="Group">Start-order group (order rules may name it instead of each VM).</param>
 public sealed record VmSpec(
     string Name,
     IReadOnlyDictionary<string, double> Demand,
@@ -13,4 +16,7 @@ public sealed record VmSpec(
     bool Ha = true,
     string? Node = null,
     string? Home = null,
-    IReadOnlyDictionary<string, FailureHistory>? Failures = null);
+    IReadOnlyDictionary<string, FailureHistory>? Failures = null,
+    int? MigrationThreshold = null,
+    double? FailureTimeoutSeconds = null,
+    string? Group = null);

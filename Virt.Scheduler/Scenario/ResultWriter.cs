@@ -22,6 +22,10 @@ public static class ResultWriter
                 w.WriteString("from", d.From);
                 w.WriteString("to", d.To);
                 w.WriteNumber("step", d.Step);
+                w.WriteStartArray("after");
+                foreach (var step in d.After)
+                    w.WriteNumberValue(step);
+                w.WriteEndArray();
                 w.WriteString("why", d.Why);
                 w.WriteEndObject();
             }
@@ -76,7 +80,8 @@ public static class ResultWriter
                 DecisionKind.Stop => $"on {d.From}",
                 _ => $"on {d.To}",
             };
-            sb.AppendLine(CultureInfo.InvariantCulture, $"{d.Step,4}. {d.Kind.ToString().ToLowerInvariant(),-8} {d.Vm,-20} {move,-24} {d.Why}");
+            var after = d.After.Count == 0 ? "" : $" (after {string.Join(", ", d.After)})";
+            sb.AppendLine(CultureInfo.InvariantCulture, $"{d.Step,4}. {d.Kind.ToString().ToLowerInvariant(),-8} {d.Vm,-20} {move,-24} {d.Why}{after}");
         }
 
         foreach (var u in result.Unplaced)

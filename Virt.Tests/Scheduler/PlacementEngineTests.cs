@@ -68,7 +68,7 @@ public sealed class PlacementEngineTests
             [Vm("web-1"), Vm("already", vcpu: 8, mem: 32768, node: "busy")],
             [near]));
         Assert.Equal("busy", result.To("web-1"));
-        Assert.Contains("rule near +50", result.Decisions.Single().Why);
+        Assert.StartsWith("total 50 (location near +50); load", result.Decisions.Single().Why);
     }
 
     [Theory]
@@ -191,6 +191,18 @@ public sealed class PlacementEngineTests
         Assert.Equal("n1", Plan(Problem([Host("n1")], [Vm("flaky", failures: old)])).To("flaky"));
         var few = new Dictionary<string, FailureHistory> { ["n1"] = new(2, 1) };
         Assert.Equal("n1", Plan(Problem([Host("n1")], [Vm("flaky", failures: few)])).To("flaky"));
+    }
+
+    [Fact]
+    public void A_vms_own_migration_threshold_and_failure_timeout_override_the_policys()
+    {
+        var once = new Dictionary<string, FailureHistory> { ["n1"] = new(1, 100) };
+        var policy = new PlacementPolicy(MigrationThreshold: 3, FailureTimeoutSeconds: 600);
+        Assert.Equal("n1", Plan(Problem([Host("n1")], [Vm("flaky", failures: once)], policy: policy)).To("flaky"));
+        var strict = Plan(Problem([Host("n1")], [Vm("flaky", failures: once) with { MigrationThreshold = 1 }], policy: policy));
+        Assert.Equal("failed here 1 times (threshold 1), last 100 s ago; avoided for 500 s more", strict.ReasonsFor("flaky")["n1"]);
+        var forgiving = Plan(Problem([Host("n1")], [Vm("flaky", failures: once) with { MigrationThreshold = 1, FailureTimeoutSeconds = 60 }], policy: policy));
+        Assert.Equal("n1", forgiving.To("flaky"));
     }
 
     [Fact]

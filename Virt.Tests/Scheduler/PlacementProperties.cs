@@ -17,7 +17,7 @@ public sealed class PlacementProperties
          from nodes in Gen.Choose(1, 7)
          from vms in Gen.Choose(0, 35)
          from reserve in Gen.Choose(0, 2)
-         from action in Gen.Choose(0, 4)
+         from action in Gen.Choose(0, RandomScenario.Actions - 1)
          select (seed, nodes, vms, reserve, action)).ToArbitrary();
 
     private static Config Runs(int count) => Config.QuickThrowOnFailure.WithMaxTest(count * int.Parse(Environment.GetEnvironmentVariable("VIRT_PROPERTY_SCALE") ?? "1"));
@@ -51,7 +51,8 @@ public sealed class PlacementProperties
             var evacuated = ((PlanAction.Evacuate)problem.Action).Nodes;
             foreach (var vm in problem.Vms.Where(v => v.Node is not null && evacuated.Contains(v.Node)))
             {
-                var moved = result.Decisions.Any(d => d.Vm == vm.Name && d.Kind == DecisionKind.Migrate && d.From == vm.Node);
+                var last = result.Decisions.LastOrDefault(d => d.Vm == vm.Name);
+                var moved = last is { Kind: DecisionKind.Migrate } && !evacuated.Contains(last.To!);
                 var explained = result.Unplaced.Any(u => u.Vm == vm.Name);
                 if (moved == explained)
                     throw new InvalidOperationException($"{vm.Name} on {vm.Node}: moved={moved}, explained={explained}");

@@ -37,6 +37,7 @@ public sealed class PlanCommandTests
         Assert.Equal("start", decision.GetProperty("kind").GetString());
         Assert.Equal(JsonValueKind.Null, decision.GetProperty("from").ValueKind);
         Assert.Equal(1, decision.GetProperty("step").GetInt32());
+        Assert.Equal(0, decision.GetProperty("after").GetArrayLength());
         Assert.False(string.IsNullOrEmpty(decision.GetProperty("why").GetString()));
         var unplaced = root.GetProperty("unplaced")[0];
         Assert.Equal("big", unplaced.GetProperty("vm").GetString());
@@ -67,7 +68,7 @@ public sealed class PlanCommandTests
         var (exit, stdout, stderr) = await Virt("plan", dir.File("bad.json"));
         Assert.Equal(1, exit);
         Assert.Equal("", stdout);
-        Assert.Contains("bad.json: action.kind 'dance' is not one of place, evacuate, fail, rebalance, failback", stderr);
+        Assert.Contains("bad.json: action.kind 'dance' is not one of place, evacuate, fail, rebalance, failback, repair", stderr);
 
         (exit, _, stderr) = await Virt("plan", dir.File("missing.json"));
         Assert.Equal(1, exit);

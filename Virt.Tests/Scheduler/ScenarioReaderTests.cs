@@ -33,7 +33,7 @@ public sealed class ScenarioReaderTests
         Assert.Equal("1", p.Nodes[1].Attributes["usb"]);
         Assert.Equal(new FailureHistory(2, 30), p.Vms[0].Failures!["n3"]);
         Assert.True(p.Vms[1].Ha); // ha defaults to true
-        Assert.Equal(Score.Infinity, p.Rules[0].Score);
+        Assert.Equal(Score.Infinity, ((LocationRule)p.Rules[0]).Score);
         Assert.IsType<AllOf>(((LocationRule)p.Rules[2]).Expression);
         Assert.IsType<PlanAction.Place>(p.Action);
     }
@@ -53,10 +53,10 @@ public sealed class ScenarioReaderTests
     [InlineData("\"capacity\": {\"vcpu\": 32, \"memory_mib\": 131072}, \"attributes\": {\"rack\": \"r1\"}", "\"capacity\": {\"vcpu\": -4}, \"attributes\": {\"rack\": \"r1\"}", "node 'n1': capacity 'vcpu' must be 0 or more, not -4")]
     [InlineData("{\"name\": \"db-1\", \"demand\": {\"vcpu\": 2}}", "{\"name\": \"db-1\", \"demand\": {\"vcpu\": -2}}", "VM 'db-1': demand 'vcpu' must be 0 or more, not -2")]
     [InlineData("{\"name\": \"db-1\", \"demand\": {\"vcpu\": 2}}", "{\"name\": \"db-1\", \"demand\": {\"gpu\": 1}}", "VM 'db-1': demands 'gpu' but no node has capacity 'gpu'")]
-    [InlineData("\"op\": \"defined\"", "\"op\": \"exists\"", "rule 'usb-pin': expr: unknown op 'exists' (use eq, ne, lt, gt, in, defined, not_defined)")]
+    [InlineData("\"op\": \"defined\"", "\"op\": \"exists\"", "rule 'usb-pin': expr: unknown op 'exists'; the nearest is 'eq' (use eq, ne, lt, lte, gt, gte, in, not_in, defined, not_defined)")]
     [InlineData("{\"attribute\": \"rack\", \"op\": \"eq\", \"value\": \"r1\"}", "{\"attribute\": \"rack\", \"op\": \"eq\"}", "rule 'near': expr.and[0]: op 'eq' needs \"value\" (a string or number)")]
-    [InlineData("\"and\": [", "\"nand\": [", "rule 'near': expr: needs \"attribute\" (a name), or \"and\" / \"or\" with a list of expressions")]
-    [InlineData("\"action\": {\"kind\": \"place\"}", "\"action\": {\"kind\": \"shuffle\"}", "action.kind 'shuffle' is not one of place, evacuate, fail, rebalance, failback")]
+    [InlineData("\"and\": [", "\"nand\": [", "rule 'near': expr: unknown field 'nand'; the nearest known one is 'and' (an expression has \"attribute\", \"and\", \"or\", \"date\" or \"date_spec\")")]
+    [InlineData("\"action\": {\"kind\": \"place\"}", "\"action\": {\"kind\": \"shuffle\"}", "action.kind 'shuffle' is not one of place, evacuate, fail, rebalance, failback, repair")]
     [InlineData("\"action\": {\"kind\": \"place\"}", "\"action\": {\"kind\": \"evacuate\", \"nodes\": [\"n7\"]}", "action evacuate: unknown node 'n7'")]
     [InlineData("\"action\": {\"kind\": \"place\"}", "\"action\": {\"kind\": \"fail\"}", "action fail: nodes is missing")]
     [InlineData("\"score\": 50", "\"score\": \"lots\"", "rule 'near': score must be INFINITY, -INFINITY or a number, not \"lots\"")]

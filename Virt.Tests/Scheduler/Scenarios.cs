@@ -13,10 +13,18 @@ internal static class Scenarios
         new(name, new Dictionary<string, double> { ["vcpu"] = vcpu, ["memory_mib"] = mem }, priority, ha, node, home, failures);
 
     public static PlacementProblem Problem(IEnumerable<NodeSpec> nodes, IEnumerable<VmSpec> vms, IEnumerable<PlacementRule>? rules = null, PlanAction? action = null,
-        PlacementPolicy? policy = null, int reserve = 0, Dictionary<string, double>? overcommit = null) =>
-        new(nodes.ToList(), vms.ToList(), (rules ?? []).ToList(), action ?? new PlanAction.Place(), policy ?? new PlacementPolicy(), overcommit, reserve);
+        PlacementPolicy? policy = null, int reserve = 0, Dictionary<string, double>? overcommit = null, DateTimeOffset? now = null) =>
+        new(nodes.ToList(), vms.ToList(), (rules ?? []).ToList(), action ?? new PlanAction.Place(), policy ?? new PlacementPolicy(), overcommit, reserve, now);
 
-    public static PlanResult Plan(PlacementProblem problem) => PlacementEngine.Plan(problem);
+    /// <summary>Plans, and has the independent checker confirm the plan, so every example is also checked.</summary>
+    public static PlanResult Plan(PlacementProblem problem)
+    {
+        var result = PlacementEngine.Plan(problem);
+        new PlanChecker(problem, result).CheckAll();
+        return result;
+    }
+
+    public static PlanDecision Decision(this PlanResult result, string vm) => result.Decisions.Single(d => d.Vm == vm);
 
     public static Dictionary<string, string?> Targets(this PlanResult result) =>
         result.Decisions.GroupBy(d => d.Vm).ToDictionary(g => g.Key, g => g.Last().To);

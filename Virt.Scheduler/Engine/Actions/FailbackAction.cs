@@ -7,7 +7,7 @@ internal static class FailbackAction
     {
         var s = p.S;
         var candidates = Enumerable.Range(0, s.Vms.Length)
-            .Where(v => s.Vms[v].Home is not null && s.Location[v] >= 0 && s.Alive[s.Location[v]] && s.Rules.Group[v] < 0)
+            .Where(v => s.Vms[v].Home is not null && s.Location[v] >= 0 && s.Alive[s.Location[v]] && s.Rules.Bond[v] < 0)
             .OrderByDescending(v => s.Vms[v].Priority).ThenBy(v => s.VmName(v), StringComparer.Ordinal);
         foreach (var vm in candidates)
         {

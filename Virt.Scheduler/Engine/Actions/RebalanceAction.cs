@@ -45,7 +45,7 @@ internal static class RebalanceAction
         for (var vm = 0; vm < s.Vms.Length; vm++)
         {
             var from = s.Location[vm];
-            if (from < 0 || !s.Alive[from] || perNode[from] >= limit || s.Rules.Group[vm] >= 0)
+            if (from < 0 || !s.Alive[from] || perNode[from] >= limit || s.Rules.Bond[vm] >= 0)
                 continue;
             for (var d = 0; d < s.D; d++)
                 minus[d] = -s.Demand[(vm * s.D) + d];

@@ -44,14 +44,83 @@ internal static class ClusterGenerator
             new Dictionary<string, double> { ["vcpu"] = 4.0 }, reserve);
     }
 
-    /// <summary>The same cluster with every VM where a place run put it: a running cluster.</summary>
+    /// <summary>
+    /// The issue 13 rule mix on top of <see cref="Cluster"/>: directed INFINITY followers, rack anti-affinity, spread
+    /// limits per rack, soft negative colocations (score sums), typed and date location rules, start orders.
+    /// VMs taking part in an earlier rule are not reused, so the mix stays satisfiable.
+    /// </summary>
+    public static PlacementProblem WithIssue13Rules(PlacementProblem problem, int seed = 13)
+    {
+        var rng = new Random(seed);
+        var free = problem.Vms.Select(v => v.Name).Where(n => !problem.Rules.Any(r => r.Vms.Contains(n))).OrderBy(_ => rng.Next()).ToList();
+        var next = 0;
+        List<string> Take(int count)
+        {
+            var taken = free.Skip(next).Take(count).ToList();
+            next += count;
+            return taken;
+        }
+
+        var rules = new List<PlacementRule>(problem.Rules);
+        for (var i = 0; i < 300; i++)
+        {
+            var pair = Take(2);
+            rules.Add(new ColocationRule($"follow-{i:000}", [pair[1]], Score.Infinity, With: pair[0]));
+        }
+
+        for (var i = 0; i < 100; i++)
+            rules.Add(new ColocationRule($"racks-{i:000}", Take(3), Score.MinusInfinity, NodeAttribute: "rack"));
+        for (var i = 0; i < 50; i++)
+            rules.Add(new ColocationRule($"spread-{i:000}", Take(6), Score.MinusInfinity, NodeAttribute: "rack", AtMost: 2));
+        for (var i = 0; i < 500; i++)
+            rules.Add(new ColocationRule($"dislike-{i:000}", Take(2), -50));
+        for (var i = 0; i < 200; i++)
+        {
+            var (score, expr) = (i % 4) switch
+            {
+                0 => (Score.Infinity, (NodeExpression)new AttributeTest("gen", AttributeOp.Gte, "10", Type: AttributeType.Integer)),
+                1 => (30.0, new AttributeTest("rack", AttributeOp.NotIn, Values: [$"r{rng.Next(20):00}", $"r{rng.Next(20):00}"])),
+                2 => (-10.0, new AllOf([new DateSpec([new DateSpecRange(DateField.Weekdays, 1, 5)]), new AttributeTest("ssd", AttributeOp.Eq, "no")])),
+                _ => (Score.MinusInfinity, new AttributeTest("gen", AttributeOp.Lt, "9.5", Type: AttributeType.Number)),
+            };
+            rules.Add(new LocationRule($"typed-{i:000}", Take(2), score, expr));
+        }
+
+        for (var i = 0; i < 200; i++)
+        {
+            var pair = Take(2);
+            rules.Add(new OrderRule($"order-{i:000}", [pair[1]], [pair[0]], Mandatory: i % 2 == 0));
+        }
+
+        return problem with { Rules = rules, Now = new DateTimeOffset(2026, 12, 9, 10, 0, 0, TimeSpan.Zero) };
+    }
+
+    /// <summary>
+    /// The same cluster with every VM where a place run put it: a running cluster. Rules keep the VMs that run; a rule
+    /// left without its anchor, its firsts, or (symmetric colocation) a second VM is dropped.
+    /// </summary>
     public static PlacementProblem Running(PlacementProblem problem, PlanResult placed, PlanAction action)
     {
         var at = placed.Decisions.ToDictionary(d => d.Vm, d => d.To);
+        var rules = new List<PlacementRule>();
+        foreach (var rule in problem.Rules)
+        {
+            var kept = rule with { Vms = rule.Vms.Where(at.ContainsKey).ToList() };
+            var keep = kept switch
+            {
+                ColocationRule { With: { } anchor } => at.ContainsKey(anchor),
+                ColocationRule c => c.Vms.Distinct().Count() >= 2,
+                OrderRule o => (kept = o with { StartAfter = o.StartAfter.Where(at.ContainsKey).ToList() }) is OrderRule { StartAfter.Count: > 0 },
+                _ => true,
+            };
+            if (keep && kept.Vms.Count > 0)
+                rules.Add(kept);
+        }
+
         return problem with
         {
             Vms = problem.Vms.Where(v => at.ContainsKey(v.Name)).Select(v => v with { Node = at[v.Name] }).ToList(),
-            Rules = problem.Rules.Select(r => r with { Vms = r.Vms.Where(at.ContainsKey).ToList() }).Where(r => r.Vms.Count > 0).ToList(),
+            Rules = rules,
             Action = action,
         };
     }

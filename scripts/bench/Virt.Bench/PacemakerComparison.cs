@@ -43,11 +43,99 @@ internal static class PacemakerComparison
             }
 
             Console.WriteLine("  speedup = crm_simulate wall time / virt engine time (median of warm runs); 'virt plan ms' is one whole virt process, .NET start-up and JIT included");
+            await Constructs(dir.FullName);
         }
         finally
         {
             dir.Delete(recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Each rule kind and action on its own: README's placement examples (one per construct, running VMs and date
+    /// rules included) through crm_simulate and the engine, VM by VM: what each would start, move or stop.
+    /// </summary>
+    private static async Task Constructs(string dir)
+    {
+        Console.WriteLine();
+        Console.WriteLine("  per construct (README's placement examples): what each starts, moves or stops");
+        foreach (var (name, json) in ReadmeScenarios())
+        {
+            PlacementProblem problem;
+            try
+            {
+                problem = ScenarioReader.Read(json);
+            }
+            catch (ScenarioException)
+            {
+                continue; // the example of a mistake
+            }
+
+            var cib = Path.Combine(dir, name + ".xml");
+            await File.WriteAllTextAsync(cib, PacemakerCib.Export(problem));
+            var theirs = await CrmActions(cib, PacemakerCib.ReferenceTime(problem));
+            var ours = new Dictionary<string, string>();
+            foreach (var d in PlacementEngine.Plan(problem).Decisions)
+                ours[d.Vm] = d.Kind switch { DecisionKind.Stop => "stop", DecisionKind.Migrate => $"move {d.To}", _ => $"start {d.To}" };
+            var differ = ours.Keys.Union(theirs.Keys).Order(StringComparer.Ordinal)
+                .Where(vm => ours.GetValueOrDefault(vm) != theirs.GetValueOrDefault(vm))
+                .Select(vm => $"{vm}: virt {ours.GetValueOrDefault(vm) ?? "-"}, crm_simulate {theirs.GetValueOrDefault(vm) ?? "-"}").ToList();
+            var gaps = PacemakerCib.Gaps(problem);
+            Console.WriteLine($"  {name,-12} {(differ.Count == 0 ? "same" : string.Join("; ", differ))}{(gaps.Count == 0 ? "" : $" [not as in Virt: {string.Join("; ", gaps)}]")}");
+        }
+
+        Console.WriteLine("  (a node choice can differ where both are valid: balance ties are broken differently)");
+    }
+
+    /// <summary>The scenarios of README's placement section, named by the file name its output line uses.</summary>
+    private static IEnumerable<(string Name, string Json)> ReadmeScenarios()
+    {
+        var readme = File.ReadAllText("README.md");
+        var start = readme.IndexOf("## Placement: `virt plan`", StringComparison.Ordinal);
+        var end = readme.IndexOf("\n## ", start + 1, StringComparison.Ordinal);
+        var blocks = new List<string>();
+        var current = new List<string>();
+        foreach (var line in readme[start..end].Split('\n').Append(""))
+        {
+            if (line.StartsWith("    "))
+                current.Add(line[4..]);
+            else if (line.Trim().Length == 0 && current.Count > 0)
+            {
+                blocks.Add(string.Join('\n', current));
+                current.Clear();
+            }
+        }
+
+        for (var i = 0; i + 1 < blocks.Count; i++)
+        {
+            if (blocks[i].TrimStart().StartsWith('{') && blocks[i + 1].StartsWith("$ virt plan "))
+                yield return (Path.GetFileNameWithoutExtension(blocks[i + 1].Split('\n')[0]["$ virt plan ".Length..].Trim()), blocks[i]);
+        }
+    }
+
+    /// <summary>crm_simulate's transition for a CIB at a given time: per resource "start n", "move n" or "stop".</summary>
+    private static async Task<Dictionary<string, string>> CrmActions(string cib, DateTimeOffset now)
+    {
+        var info = new ProcessStartInfo("/usr/sbin/crm_simulate") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-R", "-x", cib, "-t", now.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture), "--output-as=xml" })
+            info.ArgumentList.Add(a);
+        using var process = Process.Start(info)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        var actions = new Dictionary<string, string>();
+        foreach (var a in XDocument.Parse(output).Descendants("rsc_action").Where(a => (string?)a.Attribute("blocked") != "true"))
+        {
+            var vm = (string)a.Attribute("resource")!;
+            actions[vm] = (string?)a.Attribute("action") switch
+            {
+                "start" => $"start {(string?)a.Attribute("node")}",
+                "migrate" or "move" => $"move {(string?)a.Attribute("dest")}",
+                "stop" => "stop",
+                var other => other ?? "?",
+            };
+        }
+
+        return actions;
     }
 
     private static async Task<(double Ms, Dictionary<string, string> Placed)> CrmSimulate(string cib)

@@ -3,7 +3,7 @@ using Virt.Scheduler;
 
 namespace Virt.Bench;
 
-/// <summary>Issue 5's figures. The engine is single-threaded, so each figure is time on one core.</summary>
+/// <summary>Issue 5's and 13's figures. The engine is single-threaded, so each figure is time on one core.</summary>
 internal static class SchedulerBench
 {
     public static Task Run()
@@ -19,6 +19,23 @@ internal static class SchedulerBench
         var failing = running with { Nodes = [.. running.Nodes, fat], Vms = [.. running.Vms, .. small], Action = new PlanAction.Fail(["hv-fat"]) };
         var failed = Measure("fail of a 200-VM node in that cluster (restart by priority)", failing, "< 20 ms", warmup: 40, runs: 15);
         Console.WriteLine($"    restarted {failed.Decisions.Count(d => d.Kind == DecisionKind.Restart)}, unplaced {failed.Unplaced.Count}");
+
+        // Issue 13: the same cluster with the new rule kinds, then repair and evacuate on it running.
+        var mixed = ClusterGenerator.WithIssue13Rules(cluster);
+        var mixedPlaced = Measure($"place the same with the issue 13 rule mix ({mixed.Rules.Count - cluster.Rules.Count:N0} more rules: followers, rack anti-affinity, spread limits, score sums, typed/date rules, start order)", mixed, "< 1,000 ms", warmup: 4, runs: 5);
+        Console.WriteLine($"    placed {mixedPlaced.Decisions.Count:N0}, unplaced {mixedPlaced.Unplaced.Count:N0}, reservation holds: {mixedPlaced.Reservation.Holds}, starts waiting for others: {mixedPlaced.Decisions.Count(d => d.After.Count > 0):N0}");
+        var runningMixed = ClusterGenerator.Running(mixed, mixedPlaced, new PlanAction.Repair());
+        var violated = runningMixed with
+        {
+            Rules = [.. runningMixed.Rules, .. Enumerable.Range(0, 50).Select(i => new LocationRule($"added-{i:00}", runningMixed.Vms.Skip(i * 4).Take(4).Select(v => v.Name).ToList(), Score.MinusInfinity,
+                new AttributeTest("rack", AttributeOp.Eq, $"r{i % 20:00}")))],
+            Policy = new PlacementPolicy(MaxMigrations: 200, MaxMigrationsPerNode: 8),
+        };
+        var repaired = Measure("repair after 50 rules were added to that running cluster", violated, "(no target)", warmup: 4, runs: 5);
+        Console.WriteLine($"    {repaired.Decisions.Count} migrations, {repaired.Unplaced.Count} left explained");
+        var evacuating = runningMixed with { Action = new PlanAction.Evacuate(["hv-000", "hv-001"], Unplaceable.Stop), Policy = new PlacementPolicy(Preempt: true) };
+        var evacuated = Measure("evacuate two nodes of it (unplaceable stop, preempt)", evacuating, "(no target)", warmup: 10, runs: 9);
+        Console.WriteLine($"    {evacuated.Decisions.Count(d => d.Kind == DecisionKind.Migrate)} migrations, {evacuated.Decisions.Count(d => d.Kind == DecisionKind.Stop)} stops");
 
         var skewed = Skewed(50, 1_000);
         var rebalanced = Measure("rebalance of a skewed 50-node / 1,000-VM cluster", skewed, "< 500 ms", warmup: 40, runs: 15);
