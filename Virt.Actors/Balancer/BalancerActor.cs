@@ -1,9 +1,12 @@
+using System.Text.Json.Nodes;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
+using Akka.Persistence;
 using Virt.Actors.Cluster;
 using Virt.Actors.Index;
 using Virt.Actors.Vm;
+using Virt.Scheduler;
 
 namespace Virt.Actors.Balancer;
 
@@ -11,27 +14,30 @@ namespace Virt.Actors.Balancer;
 public sealed class BalancerKey;
 
 /// <summary>
-/// The balancer (a cluster singleton): holds the live picture of the cluster (hosts from their agents' reports, VMs
-/// from the VM index, its own recent grants) and answers every placement with <see cref="AdmissionPlan"/>. It answers
-/// nothing until it has heard from the index and from hosts (or the start-up grace has passed), so no decision is
-/// made on half a picture. Everything it holds is rebuilt from the agents and the index after a takeover.
-/// It also tells each VM when the host it was on has left the cluster (removed, or gone longer than the host timeout).
+/// The balancer (a cluster singleton). It keeps in its own journal only what it alone owns, the placement rules; the
+/// rest of its picture is rebuilt after every takeover: hosts from their agents' reports, VMs from the VM index, plus
+/// its own recent grants. Every placement is answered with <see cref="AdmissionPlan"/>, and nothing is answered until
+/// the index is current and hosts have reported (or the start-up grace has passed), so no decision is made on half a
+/// picture. It also tells each VM when the host it was on has left the cluster (removed, or gone longer than the host
+/// timeout).
 /// </summary>
-internal sealed class BalancerActor : ReceiveActor, IWithTimers, IWithStash
+internal sealed class BalancerActor : ReceivePersistentActor, IWithTimers
 {
     private readonly BalancerOptions _options;
     private readonly IActorRef _index;
     private readonly Func<IActorRef> _region;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    private readonly Dictionary<string, (PlacementRule Rule, string Json)> _rules = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (BalancerProtocol.HostReport Report, DateTimeOffset At)> _hosts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, VmState> _vms = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Grant> _grants = new(StringComparer.Ordinal);
 
     /// <summary>Hosts that left the cluster, and how ("lost", "left the cluster"): their VMs wait for a fence.</summary>
     private readonly Dictionary<string, string> _gone = new(StringComparer.Ordinal);
 
     /// <summary>Since when each host with VMs on it has been neither a member nor reporting.</summary>
     private readonly Dictionary<string, DateTimeOffset> _absentSince = new(StringComparer.Ordinal);
-    private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Dictionary<string, (BalancerProtocol.HostReport Report, DateTimeOffset At)> _hosts = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, VmState> _vms = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Grant> _grants = new(StringComparer.Ordinal);
 
     /// <summary>Requests waiting for the next plan, with who asked: all that arrived together are decided together.</summary>
     private readonly List<(BalancerProtocol.PlaceVm Request, IActorRef ReplyTo)> _pending = [];
@@ -44,40 +50,99 @@ internal sealed class BalancerActor : ReceiveActor, IWithTimers, IWithStash
         _options = options;
         _index = index;
         _region = vms;
-        Receive<ClusterEvent.MemberRemoved>(OnRemoved);
-        Receive<ClusterEvent.IMemberEvent>(_ => { });
-        Receive<BalancerProtocol.HostReport>(OnReport);
-        Receive<VmIndexProtocol.Snapshot>(snapshot =>
+
+        Recover<BalancerEvent>(Apply);
+
+        Command<ClusterEvent.MemberRemoved>(OnRemoved);
+        Command<ClusterEvent.IMemberEvent>(_ => { });
+        Command<BalancerProtocol.HostReport>(OnReport);
+        Command<VmIndexProtocol.Snapshot>(snapshot =>
         {
-            OnSnapshot(snapshot);
+            Context.Watch(Sender); // a restarted index is subscribed to again
+            _vms.Clear();
+            foreach (var (name, vm) in snapshot.Vms)
+                _vms[name] = vm;
+            Settle();
             _indexed = true;
             BecomeReadyIfComplete();
         });
-        Receive<Terminated>(_ => Timers.StartSingleTimer("resubscribe", Resubscribe.Instance, TimeSpan.FromSeconds(1)));
-        Receive<Resubscribe>(_ => _index.Tell(new VmIndexProtocol.Subscribe(Self)));
-        Receive<VmIndexProtocol.Changed>(changed =>
+        Command<VmIndexProtocol.Changed>(changed =>
         {
-            foreach (var vm in changed.Vms)
-                _vms[vm.Spec?.Name ?? ""] = vm;
+            foreach (var vm in changed.Vms.Where(v => v.Spec is not null))
+                _vms[vm.Spec!.Name] = vm;
             Settle();
         });
-        Receive<GraceOver>(_ =>
+        Command<Terminated>(_ => Timers.StartSingleTimer("resubscribe", Resubscribe.Instance, TimeSpan.FromSeconds(1)));
+        Command<Resubscribe>(_ => _index.Tell(new VmIndexProtocol.Subscribe(Self)));
+        Command<GraceOver>(_ =>
         {
             _graceOver = true;
             BecomeReadyIfComplete();
         });
-        Receive<Tick>(_ => Expire());
-        Receive<BalancerProtocol.GetHosts>(_ => Sender.Tell(Hosts()));
-        Receive<BalancerProtocol.PlaceVm>(_ => Stash.Stash());
+        Command<Tick>(_ => Expire());
+        Command<BalancerProtocol.GetHosts>(_ => Sender.Tell(new BalancerProtocol.Hosts(
+            _hosts.Values.Select(h => h.Report).OrderBy(r => r.Node, StringComparer.Ordinal).ToList(),
+            _hosts.ToDictionary(h => h.Key, h => h.Value.At))));
+        Command<BalancerProtocol.GetRules>(_ => Sender.Tell(new BalancerProtocol.RuleList(
+            _rules.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => new BalancerProtocol.RuleAdded(r.Key, r.Value.Json, [])).ToList())));
+        Command<BalancerProtocol.AddRule>(AddRule);
+        Command<BalancerProtocol.RemoveRule>(remove =>
+        {
+            if (!_rules.ContainsKey(remove.Name))
+            {
+                Sender.Tell(new BalancerProtocol.RuleRemoved(remove.Name, false));
+                return;
+            }
+
+            var replyTo = Sender;
+            Persist(new BalancerEvent.RuleRemoved(remove.Name, Now), e =>
+            {
+                Apply(e);
+                replyTo.Tell(new BalancerProtocol.RuleRemoved(remove.Name, true));
+            });
+        });
+
+        // What needs the whole picture waits until it is there.
+        Command<BalancerProtocol.PlaceVm>(request =>
+        {
+            if (!_ready)
+            {
+                Stash.Stash();
+                return;
+            }
+
+            if (_pending.Count == 0)
+                Self.Tell(PlanPending.Instance); // behind every request already in the mailbox
+            _pending.Add((request, Sender));
+        });
+        Command<PlanPending>(_ => Plan());
+        Command<BalancerProtocol.Explain>(explain =>
+        {
+            if (!_ready)
+            {
+                Stash.Stash();
+                return;
+            }
+
+            Sender.Tell(_vms.TryGetValue(explain.Vm, out var vm) && vm.Exists
+                ? new BalancerProtocol.Explanation(explain.Vm, true, AdmissionPlan.Explain(vm, Picture()))
+                : new BalancerProtocol.Explanation(explain.Vm, false, $"no VM named '{explain.Vm}'"));
+        });
+        Command<BalancerProtocol.GetSnapshot>(get =>
+        {
+            if (!_ready)
+            {
+                Stash.Stash();
+                return;
+            }
+
+            Sender.Tell(Snapshot(get.Pending));
+        });
     }
 
-    private BalancerProtocol.Hosts Hosts() => new(
-        _hosts.Values.Select(h => h.Report).OrderBy(r => r.Node, StringComparer.Ordinal).ToList(),
-        _hosts.ToDictionary(h => h.Key, h => h.Value.At));
+    public override string PersistenceId => "balancer";
 
     public ITimerScheduler Timers { get; set; } = null!;
-
-    public IStash Stash { get; set; } = null!;
 
     private DateTimeOffset Now => Context.System.Scheduler.Now;
 
@@ -85,49 +150,111 @@ internal sealed class BalancerActor : ReceiveActor, IWithTimers, IWithStash
 
     protected override void PreStart()
     {
+        base.PreStart();
         Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent));
         _index.Tell(new VmIndexProtocol.Subscribe(Self));
         Timers.StartSingleTimer("grace", GraceOver.Instance, _options.StartupGrace);
         Timers.StartPeriodicTimer("tick", Tick.Instance, TimeSpan.FromSeconds(1));
     }
 
-    /// <summary>Ready once the index is current and either every host has reported or the grace has passed.</summary>
+    protected override void PostStop()
+    {
+        Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
+        base.PostStop();
+    }
+
+    private void Apply(BalancerEvent e)
+    {
+        switch (e)
+        {
+            case BalancerEvent.RuleAdded added:
+                try
+                {
+                    _rules[added.Name] = (ScenarioReader.ReadRule(added.Json), added.Json);
+                }
+                catch (ScenarioException ex)
+                {
+                    // Stored by a version that read it; this one does not. Keep going without it, loudly.
+                    _log.Error("rule {0} in the journal cannot be read by this version and is ignored: {1}", added.Name, ex.Message);
+                }
+
+                break;
+            case BalancerEvent.RuleRemoved removed:
+                _rules.Remove(removed.Name);
+                break;
+        }
+    }
+
+    private BalancerPicture Picture() =>
+        new(_hosts.Values.Select(h => h.Report).ToList(), _vms.Values, _grants.Values, _rules.Values.Select(r => r.Rule).ToList(), _options, Now);
+
+    /// <summary>Ready once the index is current and either hosts have reported or the grace has passed.</summary>
     private void BecomeReadyIfComplete()
     {
         if (_ready || !_indexed || (!_graceOver && _hosts.Count == 0))
             return;
         _ready = true;
-        _log.Info("balancer ready: {0} host(s), {1} VM(s)", _hosts.Count, _vms.Values.Count(v => v.Exists));
-        Become(Ready);
+        _log.Info("balancer ready: {0} host(s), {1} VM(s), {2} rule(s)", _hosts.Count, _vms.Values.Count(v => v.Exists), _rules.Count);
         Stash.UnstashAll();
     }
 
-    protected override void PostStop() => Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
-
-    private void Ready()
+    private void AddRule(BalancerProtocol.AddRule add)
     {
-        Receive<ClusterEvent.MemberRemoved>(OnRemoved);
-        Receive<ClusterEvent.IMemberEvent>(_ => { });
-        Receive<BalancerProtocol.HostReport>(OnReport);
-        Receive<VmIndexProtocol.Snapshot>(OnSnapshot);
-        Receive<Terminated>(_ => Timers.StartSingleTimer("resubscribe", Resubscribe.Instance, TimeSpan.FromSeconds(1)));
-        Receive<Resubscribe>(_ => _index.Tell(new VmIndexProtocol.Subscribe(Self)));
-        Receive<VmIndexProtocol.Changed>(changed =>
+        PlacementRule rule;
+        string json;
+        try
         {
-            foreach (var vm in changed.Vms)
-                _vms[vm.Spec?.Name ?? ""] = vm;
-            Settle();
-        });
-        Receive<BalancerProtocol.GetHosts>(_ => Sender.Tell(Hosts()));
-        Receive<BalancerProtocol.PlaceVm>(request =>
+            rule = ScenarioReader.ReadRule(add.Json);
+            json = JsonNode.Parse(add.Json)!.ToJsonString(); // compact, as given
+        }
+        catch (Exception ex) when (ex is ScenarioException or System.Text.Json.JsonException)
         {
-            if (_pending.Count == 0)
-                Self.Tell(PlanPending.Instance); // behind every request already in the mailbox
-            _pending.Add((request, Sender));
+            Sender.Tell(new BalancerProtocol.RuleRefused(ex.Message, false));
+            return;
+        }
+
+        if (_rules.ContainsKey(rule.Name))
+        {
+            Sender.Tell(new BalancerProtocol.RuleRefused($"a rule named '{rule.Name}' exists; remove it first (virt rule remove {rule.Name}) or choose another name", true));
+            return;
+        }
+
+        var warnings = Broken(rule);
+        var replyTo = Sender;
+        Persist(new BalancerEvent.RuleAdded(rule.Name, json, Now), e =>
+        {
+            Apply(e);
+            replyTo.Tell(new BalancerProtocol.RuleAdded(rule.Name, json, warnings));
         });
-        Receive<PlanPending>(_ => Plan());
-        Receive<Tick>(_ => Expire());
-        Receive<GraceOver>(_ => { });
+    }
+
+    /// <summary>Running VMs that <paramref name="rule"/> would move (what the engine's repair plan names): the rule is already broken by them.</summary>
+    private List<string> Broken(PlacementRule rule)
+    {
+        var picture = Picture() with { Rules = [.. _rules.Values.Select(r => r.Rule), rule] };
+        if (picture.Hosts.Count == 0)
+            return [];
+        var problem = AdmissionPlan.Problem([], picture, new PlanAction.Repair(), out _);
+        var plan = PlacementEngine.Plan(problem with { Policy = (problem.Policy ?? new PlacementPolicy()) with { MaxMigrations = int.MaxValue, MaxMigrationsPerNode = int.MaxValue } });
+        bool Named(string vm) => rule.Vms.Contains(vm) || (rule is ColocationRule { With: { } anchor } && anchor == vm);
+        var running = _vms.Values.Where(v => v.OnHost).ToDictionary(v => v.Spec!.Name, v => v.Node!, StringComparer.Ordinal);
+        return plan.Decisions.Where(d => Named(d.Vm)).Select(d => $"{d.Vm} on {d.From} breaks it ({d.Why})")
+            .Concat(plan.Unplaced.Where(u => Named(u.Vm) && running.ContainsKey(u.Vm))
+                .Select(u => $"{u.Vm} on {running[u.Vm]} breaks it, and no host can take it ({string.Join("; ", u.Reasons.Select(r => $"{r.Key}: {r.Value}"))})"))
+            .ToList();
+    }
+
+    private BalancerProtocol.Snapshot Snapshot(string? pending)
+    {
+        var requests = new List<BalancerProtocol.PlaceVm>();
+        if (pending is not null)
+        {
+            if (!_vms.TryGetValue(pending, out var vm) || !vm.Exists)
+                return new BalancerProtocol.Snapshot(null, $"no VM named '{pending}'");
+            requests.Add(new BalancerProtocol.PlaceVm(pending, vm.Op, vm.Spec!.Vcpus, vm.Spec.MemoryMib, vm.Spec.Priority, vm.Spec.Restart != RestartPolicy.Never));
+        }
+
+        return new BalancerProtocol.Snapshot(ScenarioWriter.Json(AdmissionPlan.Problem(requests, Picture(), new PlanAction.Place(), out _)), null);
     }
 
     private void Plan()
@@ -136,8 +263,7 @@ internal sealed class BalancerActor : ReceiveActor, IWithTimers, IWithStash
             return;
         var batch = _pending.ToList();
         _pending.Clear();
-        var hosts = _hosts.Values.Select(h => h.Report).ToList();
-        var answers = AdmissionPlan.Decide(batch.Select(p => p.Request).ToList(), hosts, _vms.Values, _grants.Values, _options);
+        var answers = AdmissionPlan.Decide(batch.Select(p => p.Request).ToList(), Picture());
         foreach (var (request, replyTo) in batch)
         {
             var (node, reason) = answers[request.Vm];
@@ -153,16 +279,6 @@ internal sealed class BalancerActor : ReceiveActor, IWithTimers, IWithStash
 
             replyTo.Tell(new BalancerProtocol.Placement(request.Vm, request.Op, node, reason));
         }
-    }
-
-    /// <summary>The index's whole picture; the index is watched, so a restarted index is subscribed to again.</summary>
-    private void OnSnapshot(VmIndexProtocol.Snapshot snapshot)
-    {
-        Context.Watch(Sender);
-        _vms.Clear();
-        foreach (var (name, vm) in snapshot.Vms)
-            _vms[name] = vm;
-        Settle();
     }
 
     /// <summary>A member left: if it was a host, it takes nothing more, and its VMs are told (downed: lost; else: it left).</summary>

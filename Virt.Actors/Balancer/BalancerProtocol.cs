@@ -39,4 +39,35 @@ public static class BalancerProtocol
     public sealed record GetHosts : IVirtSerializable;
 
     public sealed record Hosts(IReadOnlyList<HostReport> Reports, IReadOnlyDictionary<string, DateTimeOffset> ReportedAt) : IVirtSerializable;
+
+    /// <summary>Adds a placement rule (an object of the <c>virt plan</c> scenario format). Answer: <see cref="RuleAdded"/> or <see cref="RuleRefused"/>.</summary>
+    public sealed record AddRule(string Json) : IVirtSerializable;
+
+    /// <param name="Warnings">Running VMs that already break it (they are not moved: repair moves come with the placement work).</param>
+    public sealed record RuleAdded(string Name, string Json, IReadOnlyList<string> Warnings) : IVirtSerializable;
+
+    /// <param name="Conflict">A rule of that name exists (else the rule itself is wrong).</param>
+    public sealed record RuleRefused(string Reason, bool Conflict) : IVirtSerializable;
+
+    public sealed record RemoveRule(string Name) : IVirtSerializable;
+
+    /// <summary>Answer to <see cref="RemoveRule"/>; <paramref name="Existed"/> false when there was no such rule.</summary>
+    public sealed record RuleRemoved(string Name, bool Existed) : IVirtSerializable;
+
+    /// <summary>Answer: <see cref="RuleList"/>, the rules as they were given, by name.</summary>
+    public sealed record GetRules : IVirtSerializable;
+
+    public sealed record RuleList(IReadOnlyList<RuleAdded> Rules) : IVirtSerializable;
+
+    /// <summary>Answer: <see cref="Explanation"/>, the engine's view of where the VM would start now, or why nowhere.</summary>
+    public sealed record Explain(string Vm) : IVirtSerializable;
+
+    /// <param name="Found">False when the balancer does not know the VM.</param>
+    public sealed record Explanation(string Vm, bool Found, string Text) : IVirtSerializable;
+
+    /// <summary>Answer: <see cref="Snapshot"/>, the balancer's picture as a <c>virt plan</c> scenario; with <paramref name="Pending"/>, that VM to place.</summary>
+    public sealed record GetSnapshot(string? Pending) : IVirtSerializable;
+
+    /// <param name="Scenario">The scenario JSON, or null with <paramref name="Error"/>.</param>
+    public sealed record Snapshot(string? Scenario, string? Error) : IVirtSerializable;
 }

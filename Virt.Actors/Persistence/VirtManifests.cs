@@ -36,6 +36,8 @@ public static class VirtManifests
         .Register<VmEvent.Deleted>("vm.deleted.v1")
         .Register<VmEvent.HostLost>("vm.host-lost.v1")
         .Register<VmState>("vm.state.v1")
+        .Register<BalancerEvent.RuleAdded>("balancer.rule-added.v1")
+        .Register<BalancerEvent.RuleRemoved>("balancer.rule-removed.v1")
 
         // Messages: only on the wire, never stored.
         .Register<VmProtocol.Command>("vm.msg.command.v1")
@@ -55,7 +57,18 @@ public static class VirtManifests
         .Register<BalancerProtocol.Placement>("balancer.placement.v1")
         .Register<BalancerProtocol.HostReport>("balancer.host-report.v1")
         .Register<BalancerProtocol.GetHosts>("balancer.get-hosts.v1")
-        .Register<BalancerProtocol.Hosts>("balancer.hosts.v1");
+        .Register<BalancerProtocol.Hosts>("balancer.hosts.v1")
+        .Register<BalancerProtocol.AddRule>("balancer.add-rule.v1")
+        .Register<BalancerProtocol.RuleAdded>("balancer.rule-added-answer.v1")
+        .Register<BalancerProtocol.RuleRefused>("balancer.rule-refused.v1")
+        .Register<BalancerProtocol.RemoveRule>("balancer.remove-rule.v1")
+        .Register<BalancerProtocol.RuleRemoved>("balancer.rule-removed-answer.v1")
+        .Register<BalancerProtocol.GetRules>("balancer.get-rules.v1")
+        .Register<BalancerProtocol.RuleList>("balancer.rule-list.v1")
+        .Register<BalancerProtocol.Explain>("balancer.explain.v1")
+        .Register<BalancerProtocol.Explanation>("balancer.explanation.v1")
+        .Register<BalancerProtocol.GetSnapshot>("balancer.get-snapshot.v1")
+        .Register<BalancerProtocol.Snapshot>("balancer.snapshot.v1");
 
     /// <summary>v1 stored the delay as .NET time span text (<c>"00:00:02"</c>); v2 as whole milliseconds.</summary>
     private static JsonObject DelayAsMilliseconds(JsonObject v1)

@@ -173,6 +173,13 @@ internal static class PaletteEndpoints
                   "output": { "line": "{NAME}: deleted" }
                 },
                 {
+                  "name": "why",
+                  "description": "The placement engine's explanation: where the VM would start now and why, or why it can start nowhere.",
+                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." } ],
+                  "request": { "method": "GET", "path": "/v1/vms/{NAME}/why" },
+                  "output": { "line": "{text}" }
+                },
+                {
                   "name": "clear-failures",
                   "description": "Forget a VM's failures and restarts (every VM's with --all); a failed VM that should run starts again.",
                   "arguments": [ { "name": "NAME", "type": "string", "complete": "vms", "to": "path", "description": "The VM (or --all)." } ],
@@ -229,6 +236,12 @@ internal static class PaletteEndpoints
                   }
                 },
                 {
+                  "name": "snapshot",
+                  "description": "The balancer's picture (hosts, VMs, rules) as a scenario file virt plan reads; --pending NAME adds that VM to place.",
+                  "options": [ { "name": "--pending", "type": "string", "complete": "vms", "to": "query.pending", "description": "A VM to place in the scenario." } ],
+                  "request": { "method": "GET", "path": "/v1/cluster/snapshot" }
+                },
+                {
                   "name": "status",
                   "description": "The cluster at a glance: members, leader, singletons, shards, and every host with its VMs and how full it is.",
                   "request": { "method": "GET", "path": "/v1/cluster/status" },
@@ -241,6 +254,41 @@ internal static class PaletteEndpoints
                       { "label": "host", "each": "hosts", "value": "{name} {state}: {usedVcpus}/{cpus} vCPU, {usedMemoryMib}/{memoryMib} MiB" }
                     ]
                   }
+                }
+              ]
+            },
+            {
+              "name": "rule",
+              "description": "The balancer's placement rules: location, colocation and order rules of the virt plan scenario format.",
+              "commands": [
+                {
+                  "name": "add",
+                  "description": "Add a rule from a JSON file (one object of a scenario's rules list); running VMs that already break it are named.",
+                  "options": [ { "name": "--file", "aliases": ["-f"], "type": "json-file", "required": true, "to": "body", "description": "The rule, as JSON." } ],
+                  "request": { "method": "POST", "path": "/v1/rules" },
+                  "output": { "fields": [ { "label": "added", "value": "{name}" }, { "label": "warning", "each": "warnings", "value": "{.}" } ] }
+                },
+                {
+                  "name": "list",
+                  "description": "List the rules.",
+                  "request": { "method": "GET", "path": "/v1/rules" },
+                  "output": {
+                    "table": { "columns": [ { "header": "NAME", "value": "{name}" }, { "header": "KIND", "value": "{rule.kind}" }, { "header": "SCORE", "value": "[{rule.score}]" }, { "header": "VMS", "value": "{rule.vms|join}" } ] },
+                    "empty": "No rules. Add one with: virt rule add -f RULE.json"
+                  }
+                },
+                {
+                  "name": "show",
+                  "description": "Show one rule as JSON.",
+                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "to": "path", "description": "The rule." } ],
+                  "request": { "method": "GET", "path": "/v1/rules/{NAME}" }
+                },
+                {
+                  "name": "remove",
+                  "description": "Remove a rule.",
+                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "to": "path", "description": "The rule." } ],
+                  "request": { "method": "DELETE", "path": "/v1/rules/{NAME}" },
+                  "output": { "line": "{NAME}: removed" }
                 }
               ]
             },

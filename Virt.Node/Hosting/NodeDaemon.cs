@@ -178,6 +178,7 @@ internal static class NodeDaemon
         NodeEndpoints.Map(app);
         ClusterEndpoints.Map(app);
         ClusterStatusEndpoints.Map(app);
+        RuleEndpoints.Map(app);
         EventEndpoints.Map(app);
         PaletteEndpoints.Map(app);
         app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogInformation(

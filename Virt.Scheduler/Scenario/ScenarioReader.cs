@@ -68,6 +68,26 @@ public static class ScenarioReader
         }
     }
 
+    /// <summary>
+    /// One rule object of the scenario format (what <c>virt rule add</c> takes), checked field by field. Its VMs are
+    /// not checked against any scenario: a rule may name VMs that do not exist yet.
+    /// </summary>
+    public static PlacementRule ReadRule(string json, DateTimeOffset? now = null)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException ex)
+        {
+            throw new ScenarioException($"not valid JSON at line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}: {ex.Message.Split(" Path:")[0]}");
+        }
+
+        using (document)
+            return ReadRule(document.RootElement, 0, now);
+    }
+
     /// <summary>Cross-item checks: unique names, references, dimensions, rule shapes, cycles.</summary>
     public static void Validate(PlacementProblem problem) => ScenarioValidation.Run(problem);
 

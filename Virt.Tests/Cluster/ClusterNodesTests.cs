@@ -18,7 +18,7 @@ public sealed class ClusterNodesTests : IAsyncLifetime
     {
         var postgres = await (await PostgresServer.Shared).CreateDatabase("cluster");
         // hv-3's host is too small for any VM of these tests: it holds entities (shards) but never a domain.
-        _cluster = await NodeCluster.Start(postgres, [(8, 8192), (8, 8192), (1, 64)]);
+        _cluster = await NodeCluster.Start(postgres, [(8, 8192), (8, 8192), (1, 64)], i => [$"virt.node.attributes.rack=r{i + 1}"]);
     }
 
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
@@ -75,17 +75,45 @@ public sealed class ClusterNodesTests : IAsyncLifetime
             await Send(node, HttpMethod.Get, "/v1/vms/web-1", null, HttpStatusCode.NotFound);
     }
 
-    [Fact]
-    public async Task Starts_without_a_node_land_within_every_hosts_capacity_and_one_that_fits_nowhere_is_refused_with_the_reasons()
+    private static async Task<JsonNode> AddRule(VirtNodeProcess node, string json)
     {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/rules") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        using var response = await node.Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"adding {json}: {(int)response.StatusCode} {text}");
+        return JsonNode.Parse(text)!;
+    }
+
+    [Fact]
+    public async Task Starts_without_a_node_land_within_every_hosts_capacity_honour_the_rules_and_one_that_fits_nowhere_is_refused_with_the_reasons()
+    {
+        // The web VMs only in rack r1 (hv-1); two databases never on one host.
+        await AddRule(_cluster[1], """{"name": "web-on-r1", "kind": "location", "vms": ["vm00", "vm01", "vm02", "vm03", "vm04", "vm05", "vm06", "vm07", "vm08", "vm09"], "score": "INFINITY", "expr": {"attribute": "rack", "op": "eq", "value": "r1"}}""");
+        await AddRule(_cluster[2], """{"name": "db-apart", "kind": "colocation", "vms": ["vm10", "vm11"], "score": "-INFINITY"}""");
+        var listed = (await _cluster[0].Get("/v1/rules")).AsArray().Select(r => r!["name"]!.GetValue<string>());
+        Assert.Equal(["db-apart", "web-on-r1"], listed);
+
         // 2 x 8 CPUs x 4.0 overcommit = 64 vCPUs, 2 x 8 GiB: thirty 1-vCPU 512 MiB VMs fit, spread over hv-1 and hv-2.
         for (var i = 0; i < 30; i++)
             await Send(_cluster[i % 3], HttpMethod.Post, "/v1/vms", new { name = $"vm{i:00}", vcpus = 1, memory = "512MiB" }, HttpStatusCode.Created);
         await Task.WhenAll(Enumerable.Range(0, 30).Select(i => Send(_cluster[(i + 1) % 3], HttpMethod.Post, $"/v1/vms/vm{i:00}/start", null, HttpStatusCode.Accepted)));
         await Eventually.Until(async () => (await Running(_cluster[0])).Count + (await Running(_cluster[1])).Count == 30, "30 domains run", 60);
-        var perHost = new[] { (await Running(_cluster[0])).Count, (await Running(_cluster[1])).Count, (await Running(_cluster[2])).Count };
-        Assert.Equal(0, perHost[2]);
-        Assert.All(perHost[..2], n => Assert.InRange(n, 1, 16)); // 16 x 512 MiB = 8 GiB per host
+        var hv1 = await Running(_cluster[0]);
+        var hv2 = await Running(_cluster[1]);
+        Assert.Empty(await Running(_cluster[2]));
+        Assert.All(new[] { hv1.Count, hv2.Count }, n => Assert.InRange(n, 10, 16)); // 16 x 512 MiB = 8 GiB per host
+        Assert.All(Enumerable.Range(0, 10), i => Assert.Contains($"vm{i:00}", hv1.Keys)); // the location rule, read from libvirt
+        Assert.True(hv1.ContainsKey("vm10") != hv1.ContainsKey("vm11") && hv2.ContainsKey("vm10") != hv2.ContainsKey("vm11"), "db-apart: vm10 and vm11 on different hosts");
+
+        // A rule that running VMs already break is taken, and says so; the engine explains a VM's placement.
+        var breaking = await AddRule(_cluster[0], """{"name": "vm00-on-r2", "kind": "location", "vms": ["vm00"], "score": "INFINITY", "expr": {"attribute": "rack", "op": "eq", "value": "r2"}}""");
+        Assert.StartsWith("vm00 on hv-1 breaks it", Assert.Single(breaking["warnings"]!.AsArray())!.GetValue<string>());
+        var (exit, why, _) = await Virt(2, "vm", "why", "vm00");
+        Assert.Equal(0, exit);
+        Assert.StartsWith("vm00 runs on hv-1.", why);
+        Assert.Contains("rule web-on-r1", why);
+        var (removed, _, _) = await Virt(1, "rule", "remove", "vm00-on-r2");
+        Assert.Equal(0, removed);
 
         await Send(_cluster[0], HttpMethod.Post, "/v1/vms", new { name = "huge", vcpus = 1, memory = "7GiB" }, HttpStatusCode.Created);
         var refused = await Send(_cluster[2], HttpMethod.Post, "/v1/vms/huge/start", null, HttpStatusCode.Conflict);
@@ -94,6 +122,18 @@ public sealed class ClusterNodesTests : IAsyncLifetime
         Assert.Contains("hv-1: memory needs 7168 MiB", reason);
         Assert.Contains("hv-2: memory needs 7168 MiB", reason);
         Assert.Contains("hv-3: memory needs 7168 MiB, 64 free", reason);
+
+        // One engine, two front ends: the balancer's picture exported as a scenario plans the same with virt plan.
+        await Send(_cluster[0], HttpMethod.Post, "/v1/vms", new { name = "next", vcpus = 1, memory = "256MiB" }, HttpStatusCode.Created);
+        using var dir = new TempDirectory();
+        var (snapshotted, scenario, err) = await Virt(1, "cluster", "snapshot", "--pending", "next");
+        Assert.True(snapshotted == 0, err);
+        File.WriteAllText(dir.File("s.json"), scenario);
+        var (planned, plan, planErr) = await VirtCli.Run([], "plan", dir.File("s.json"), "--json");
+        Assert.True(planned == 0, planErr);
+        var expected = JsonNode.Parse(plan)!["decisions"]!.AsArray().Single(d => d!["vm"]!.GetValue<string>() == "next")!["to"]!.GetValue<string>();
+        await Send(_cluster[2], HttpMethod.Post, "/v1/vms/next/start", null, HttpStatusCode.Accepted);
+        Assert.Equal(expected, (await WaitForState(_cluster[0], "next", "running"))["node"]!.GetValue<string>());
     }
 
     [Fact]
@@ -184,8 +224,9 @@ public sealed class ClusterNodesTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task When_the_balancers_node_stops_another_takes_over_and_knows_every_placement()
+    public async Task When_the_balancers_node_stops_another_takes_over_and_knows_every_placement_and_rule()
     {
+        await AddRule(_cluster[0], """{"name": "keep-apart", "kind": "colocation", "vms": ["a", "b"], "score": "-INFINITY"}""");
         var holder = (await _cluster[0].Get("/v1/cluster"))["singletons"]!["balancer"]!.GetValue<string>();
         var holderIndex = int.Parse(holder["hv-".Length..]) - 1;
         var survivors = Enumerable.Range(0, 3).Where(i => i != holderIndex).ToList();
@@ -227,6 +268,10 @@ public sealed class ClusterNodesTests : IAsyncLifetime
         Assert.Equal(expectAccepted, new[] { first, second }.Count(r => r.StatusCode == HttpStatusCode.Accepted));
         Assert.Equal(2 - expectAccepted, new[] { first, second }.Count(r => r.StatusCode == HttpStatusCode.Conflict));
 
+        var rulesNow = (await _cluster[survivors[1]].Get("/v1/rules")).AsArray();
+        if (rulesNow.Count == 0)
+            throw new Xunit.Sdk.XunitException("DEBUG: " + string.Join("\n", survivors.SelectMany(i => _cluster[i].Log.Where(l => l.Contains("balancer") || l.Contains("rule")))));
+        Assert.Equal("keep-apart", Assert.Single(rulesNow)!["name"]!.GetValue<string>()); // from the balancer's journal
         var after = new Dictionary<string, int>();
         foreach (var i in survivors)
             foreach (var (vm, id) in await Running(_cluster[i]))

@@ -29,7 +29,11 @@ public sealed class NodeCluster : IAsyncDisposable
     public static string Name(int index) => $"hv-{index + 1}";
 
     /// <param name="capacities">Per node: CPUs and MiB of its simulated host.</param>
-    public static async Task<NodeCluster> Start(string postgres, IReadOnlyList<(int Cpus, long MemoryMiB)> capacities, params string[] overrides)
+    public static Task<NodeCluster> Start(string postgres, IReadOnlyList<(int Cpus, long MemoryMiB)> capacities, params string[] overrides) =>
+        Start(postgres, capacities, _ => [], overrides);
+
+    /// <param name="perNode">Overrides for one node (by index), after the common ones: <c>virt.node.attributes.rack=r1</c>.</param>
+    public static async Task<NodeCluster> Start(string postgres, IReadOnlyList<(int Cpus, long MemoryMiB)> capacities, Func<int, string[]> perNode, params string[] overrides)
     {
         var ports = capacities.Select(_ => FreePort()).ToList();
         var seeds = "[" + string.Join(",", ports.Select(p => $"\"127.0.0.1:{p}\"")) + "]";
@@ -44,7 +48,7 @@ public sealed class NodeCluster : IAsyncDisposable
             nodes.Add(new VirtNodeProcess(dir.Path, host.Uri,
             [
                 $"virt.node.name={Name(i)}", $"virt.cluster.listen=127.0.0.1:{ports[i]}", $"virt.cluster.seed-nodes={seeds}",
-                $"virt.persistence.postgresql.connection-string={postgres}", "virt.persistence.index-refresh=100ms", .. overrides,
+                $"virt.persistence.postgresql.connection-string={postgres}", "virt.persistence.index-refresh=100ms", .. overrides, .. perNode(i),
             ]));
         }
 

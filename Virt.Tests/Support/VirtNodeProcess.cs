@@ -94,6 +94,9 @@ public sealed class VirtNodeProcess : IAsyncDisposable
         return exit;
     }
 
+    /// <summary>Its log so far (stdout), while it runs.</summary>
+    public IReadOnlyList<string> Log => _process?.Stdout ?? Output;
+
     /// <summary>Every line it wrote to stdout (its log) until it was stopped.</summary>
     public IReadOnlyList<string> Output { get; private set; } = [];
 

@@ -33,15 +33,15 @@ internal static class ClusterBench
         {
             Phase = VmPhase.Running, Node = $"hv-{i % 3 + 1}", Spec = new VmSpec($"vm{i:0000}", Guid.NewGuid(), 1, 1024, [], []),
         }).ToList();
-        var options = new BalancerOptions();
+        var picture = new BalancerPicture(hosts, vms, [], [], new BalancerOptions(), DateTimeOffset.UtcNow);
         var request = new BalancerProtocol.PlaceVm("new", 1, 2, 2048, 0, true);
         for (var i = 0; i < 50; i++)
-            AdmissionPlan.Decide([request], hosts, vms, [], options);
+            AdmissionPlan.Decide([request], picture);
         var times = new List<double>();
         for (var i = 0; i < 200; i++)
         {
             var t = Stopwatch.GetTimestamp();
-            AdmissionPlan.Decide([request], hosts, vms, [], options);
+            AdmissionPlan.Decide([request], picture);
             times.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
         }
 
