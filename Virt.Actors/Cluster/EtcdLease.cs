@@ -61,6 +61,9 @@ internal sealed class EtcdLease : Akka.Coordination.Lease
     /// <summary>The etcd key that names the holder.</summary>
     public string Key { get; }
 
+    /// <summary>The current holding's local deadline (moves with each acknowledged keepalive); null before the first acquire.</summary>
+    internal DateTimeOffset? Deadline => _tenure?.Deadline;
+
     public override Task<bool> Acquire() => Acquire(null!);
 
     public override Task<bool> Acquire(Action<Exception> leaseLostCallback)
