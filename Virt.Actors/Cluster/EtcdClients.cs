@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
 using dotnet_etcd;
+using Grpc.Net.Client;
+using Grpc.Net.Client.Configuration;
 
 namespace Virt.Actors.Cluster;
 
@@ -30,10 +32,14 @@ internal sealed class EtcdClients : IExtension
     private static EtcdClient Create(EtcdLeaseSettings settings)
     {
         var endpoints = string.Join(',', settings.Endpoints.Select(e => $"{e.Scheme}://{e.Authority}"));
-        void Channel(Grpc.Net.Client.GrpcChannelOptions options)
+        void Channel(GrpcChannelOptions options)
         {
             if (options.HttpHandler is SocketsHttpHandler handler)
                 handler.ConnectTimeout = settings.ConnectTimeout;
+
+            // Round robin over the members, without dotnet-etcd's default retries of Unavailable (up to 5, seconds
+            // apart): a lease's callers retry on their own schedule, and a failure should say why, not time out.
+            options.ServiceConfig = new ServiceConfig { LoadBalancingConfigs = { new RoundRobinConfig() } };
         }
 
         return settings.Tls is { } tls

@@ -210,7 +210,7 @@ internal sealed class EtcdLease : Akka.Coordination.Lease
         }
         catch (Exception ex)
         {
-            _log.Warning("lease {0}: could not release it ({1}); etcd frees it within heartbeat-timeout ({2}s)", Settings.LeaseName, Describe(ex), _etcd.Ttl.TotalSeconds);
+            _log.Warning("lease {0}: could not release it ({1}); etcd frees it when its TTL ({2}s) runs out with no keepalive", Settings.LeaseName, Describe(ex), _etcd.Ttl.TotalSeconds);
             return false;
         }
     }

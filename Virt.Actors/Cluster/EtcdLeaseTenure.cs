@@ -133,7 +133,7 @@ internal sealed class EtcdLeaseTenure
         catch (Exception ex)
         {
             // Tried again on the next tick; the watchdog decides when it is too late.
-            _log.Warning("lease {0}: keepalive of etcd lease {1:x} failed: {2}", _name, EtcdLeaseId, ex.Message);
+            _log.Warning("lease {0}: keepalive of etcd lease {1:x} failed: {2}", _name, EtcdLeaseId, ex is OperationCanceledException ? $"no answer within heartbeat-interval ({_interval.TotalMilliseconds:0}ms)" : ex.Message);
         }
         finally
         {

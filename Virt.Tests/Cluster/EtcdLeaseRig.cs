@@ -14,10 +14,10 @@ internal static class EtcdLeaseRig
 {
     public static readonly TimeSpan Ttl = TimeSpan.FromSeconds(4);
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
-    public const string Path = EtcdLeaseOption.DefaultConfigPath;
+    public const string LeasePath = EtcdLeaseOption.DefaultConfigPath;
 
     /// <summary>A lease block on the members given (default: all of them).</summary>
-    public static EtcdLeaseOption Block(EtcdCluster etcd, string path = Path, params int[] members)
+    public static EtcdLeaseOption Block(EtcdCluster etcd, string path = LeasePath, params int[] members)
     {
         var option = new EtcdLeaseOption(path)
         {
@@ -39,7 +39,7 @@ internal static class EtcdLeaseRig
     public static Akka.TestKit.Xunit2.TestKit Kit(Config config, string name = "lease-test") => new(config, name);
 
     /// <summary>The lease as Akka's own users get it: through the LeaseProvider, one instance per name, path and owner.</summary>
-    public static EtcdLease Lease(ActorSystem system, string name, string owner, string path = Path) =>
+    public static EtcdLease Lease(ActorSystem system, string name, string owner, string path = LeasePath) =>
         (EtcdLease)LeaseProvider.Get(system).GetLease(name, path, owner);
 
     public static string NewName(string prefix = "lease") => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
