@@ -134,8 +134,14 @@ internal sealed record EtcdLeaseSettings(
             return [];
         }
 
+        if (block.GetValue("endpoints") is var list && (list.IsString() || list.IsObject()))
+        {
+            problems.Add(("endpoints", $"must be a list of etcd client URLs, {example}"));
+            return [];
+        }
+
         var values = Get<IList<string>>(block, "endpoints", problems, c => c.GetStringList("endpoints"), []);
-        if (values.Count == 0 && problems.Count == 0)
+        if (values.Count == 0)
             problems.Add(("endpoints", $"is empty: list the etcd client URLs, {example}"));
         var endpoints = new List<Uri>();
         foreach (var value in values)
