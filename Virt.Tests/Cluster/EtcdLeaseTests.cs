@@ -151,6 +151,44 @@ public sealed class EtcdLeaseTests : IAsyncLifetime
         Assert.Equal("other:4053", await _etcd.OwnerAsync(other.Key));
     }
 
+    [Fact]
+    public async Task A_release_asked_for_while_an_acquire_is_under_way_releases_what_that_acquire_took()
+    {
+        // ClusterSingletonManager does this when it leaves AcquiringLease with a request in flight.
+        using var kit = Kit(Config(Block(_etcd)));
+        var name = NewName();
+        var lease = Lease(kit.Sys, name, "leaving:4053");
+        var acquiring = lease.Acquire();
+        var releasing = lease.Release();
+
+        Assert.True(await acquiring);
+        Assert.True(await releasing);
+        Assert.False(lease.CheckLease());
+        Assert.Null(await _etcd.OwnerAsync(lease.Key));
+        Assert.True(await Lease(kit.Sys, name, "next:4053").Acquire());
+    }
+
+    [Fact]
+    public async Task A_node_restarted_at_the_same_address_takes_its_own_lease_back_at_once_and_no_one_else_can()
+    {
+        var name = NewName();
+        var before = Kit(Config(Block(_etcd)), "before-restart");
+        Assert.True(await Lease(before.Sys, name, "n1:4053").Acquire());
+        await before.Sys.Terminate(); // a crash: the key stays until its etcd lease expires
+        before.Dispose();
+
+        using var after = Kit(Config(Block(_etcd)), "after-restart");
+        Assert.False(await Lease(after.Sys, name, "n2:4053").Acquire());
+        var again = Lease(after.Sys, name, "n1:4053");
+        Assert.True(await again.Acquire());
+
+        // It is a holding like any other: renewed past the dead incarnation's TTL, still refusing others.
+        var granted = again.Deadline!.Value;
+        await Eventually.Until(() => again.Deadline > granted + Ttl, "the taken-back lease is renewed past the old etcd lease's TTL");
+        Assert.False(await Lease(after.Sys, name, "n2:4053").Acquire());
+        Assert.Equal("n1:4053", await _etcd.OwnerAsync(again.Key));
+    }
+
     /// <summary>An acquire that may not reach etcd: a LeaseException ("might not have been able to") counts as not won.</summary>
     private static async Task<bool> TryAcquire(Lease lease)
     {
