@@ -30,8 +30,9 @@ internal sealed class EtcdLease : Akka.Coordination.Lease
     private readonly ByteString _key;
     private readonly ByteString _owner;
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+    private readonly object _gate = new();
     private volatile EtcdLeaseTenure? _tenure;
-    private volatile bool _stopped;
+    private bool _stopped;
 
     public EtcdLease(LeaseSettings settings, ActorSystem system)
         : this(settings, system, TimeProvider.System)
@@ -53,8 +54,11 @@ internal sealed class EtcdLease : Akka.Coordination.Lease
         // stay taken until heartbeat-timeout; a singleton releases on its own before a graceful leave.
         system.WhenTerminated.ContinueWith(_ =>
         {
-            _stopped = true;
-            _tenure?.End();
+            lock (_gate)
+            {
+                _stopped = true;
+                _tenure?.End();
+            }
         }, TaskScheduler.Default);
     }
 
@@ -109,7 +113,7 @@ internal sealed class EtcdLease : Akka.Coordination.Lease
     /// <summary>True: held. False: someone else holds it. LeaseException: it may or may not have been taken.</summary>
     private async Task<bool> AcquireAsync(Action<Exception>? onLost, Task returned)
     {
-        if (_stopped)
+        if (Volatile.Read(ref _stopped))
             throw new LeaseException($"lease {Settings.LeaseName}: the actor system has terminated");
         if (_tenure is { IsValid: true } held)
         {
@@ -137,7 +141,7 @@ internal sealed class EtcdLease : Akka.Coordination.Lease
                 return false;
             }
 
-            // Lost before it could be renewed even once: too slow to be of use, and it must not be lost before the caller hears it was taken.
+            // Too slow to be of use: it would run out before its first renewal, perhaps before the caller hears it was taken.
             if (tenure.Deadline - _time.GetUtcNow() < Settings.TimeoutSettings.HeartbeatInterval)
             {
                 RevokeInBackground(granted);
@@ -146,8 +150,14 @@ internal sealed class EtcdLease : Akka.Coordination.Lease
 
             if (previous != 0 && previous != granted)
                 RevokeInBackground(previous); // our earlier etcd lease: it no longer holds the key
-            _tenure = tenure;
-            tenure.Hold(onLost, returned);
+            lock (_gate)
+            {
+                if (_stopped)
+                    throw new LeaseException($"lease {Settings.LeaseName}: the actor system has terminated");
+                _tenure = tenure;
+                tenure.Hold(onLost, returned);
+            }
+
             _log.Info("lease {0} acquired by {1} (etcd lease {2:x}, TTL {3}s)", Settings.LeaseName, Settings.OwnerName, grant.ID, grant.TTL);
             return true;
         }
