@@ -65,8 +65,8 @@ internal sealed class EtcdLease : Akka.Coordination.Lease
     /// <summary>The etcd key that names the holder.</summary>
     public string Key { get; }
 
-    /// <summary>The current holding's local deadline (moves with each acknowledged keepalive); null before the first acquire.</summary>
-    internal DateTimeOffset? Deadline => _tenure?.Deadline;
+    /// <summary>The current holding's local deadline, monotonic (moves with each acknowledged keepalive); null before the first acquire.</summary>
+    internal TimeSpan? Deadline => _tenure?.Deadline;
 
     public override Task<bool> Acquire() => Acquire(null!);
 
@@ -126,7 +126,7 @@ internal sealed class EtcdLease : Akka.Coordination.Lease
         long granted = 0;
         try
         {
-            var sent = _time.GetUtcNow();
+            var sent = EtcdLeaseTenure.Now(_time);
             var grant = await _client.LeaseGrantAsync(new LeaseGrantRequest { TTL = (long)_etcd.Ttl.TotalSeconds }, cancellationToken: cancel.Token).ConfigureAwait(false);
             if (!string.IsNullOrEmpty(grant.Error))
                 throw new LeaseException($"lease {Settings.LeaseName}: etcd refused to grant a lease: {grant.Error}");
@@ -142,7 +142,7 @@ internal sealed class EtcdLease : Akka.Coordination.Lease
             }
 
             // Too slow to be of use: it would run out before its first renewal, perhaps before the caller hears it was taken.
-            if (tenure.Deadline - _time.GetUtcNow() < Settings.TimeoutSettings.HeartbeatInterval)
+            if (tenure.Deadline - EtcdLeaseTenure.Now(_time) < Settings.TimeoutSettings.HeartbeatInterval)
             {
                 RevokeInBackground(granted);
                 throw new LeaseTimeoutException($"lease {Settings.LeaseName}: etcd took too long to hand it over (the lease would expire before its first renewal)");

@@ -9,7 +9,8 @@ namespace Virt.Actors.Cluster;
 /// <para>The deadline is the send time of the last acknowledged keepalive (or of the grant) + TTL - safety margin.
 /// etcd counts the TTL from when it received that keepalive, which is never earlier than it was sent (and a new etcd
 /// leader extends every lease), so this node reports the lease lost before etcd can expire it and give the key to
-/// another.</para>
+/// another. Times are monotonic (<see cref="TimeProvider.GetTimestamp"/>): a wall clock stepped back must not
+/// stretch the lease.</para>
 /// </summary>
 internal sealed class EtcdLeaseTenure
 {
@@ -22,15 +23,16 @@ internal sealed class EtcdLeaseTenure
     private readonly string _name;
     private ITimer? _ticker;
     private ITimer? _watchdog;
-    private DateTimeOffset _lastAckSent;
-    private DateTimeOffset _deadline;
+    private TimeSpan _lastAckSent;
+    private TimeSpan _deadline;
     private Action<Exception>? _onLost;
     private Task _notBefore = Task.CompletedTask;
     private bool _ended;
     private int _renewing;
 
     /// <param name="keepAlive">Sends one keepalive for the etcd lease within the time given; returns the TTL etcd answered in seconds (0: the lease is gone).</param>
-    public EtcdLeaseTenure(string name, long etcdLeaseId, DateTimeOffset grantSent, TimeSpan ttl, TimeSpan interval, TimeSpan margin,
+    /// <param name="grantSent">When the grant was sent, on <see cref="Now"/>'s clock.</param>
+    public EtcdLeaseTenure(string name, long etcdLeaseId, TimeSpan grantSent, TimeSpan ttl, TimeSpan interval, TimeSpan margin,
         Func<long, TimeSpan, Task<long>> keepAlive, TimeProvider time, ILoggingAdapter log)
     {
         _name = name;
@@ -46,8 +48,16 @@ internal sealed class EtcdLeaseTenure
 
     public long EtcdLeaseId { get; }
 
-    /// <summary>When this node stops trusting the lease unless a keepalive is acknowledged first.</summary>
-    public DateTimeOffset Deadline
+    /// <summary>Monotonic time: since an arbitrary origin, never stepped.</summary>
+    public static TimeSpan Now(TimeProvider time)
+    {
+        // Integer arithmetic: GetElapsedTime goes through a double and loses ticks on large timestamps.
+        var (stamp, frequency) = (time.GetTimestamp(), time.TimestampFrequency);
+        return TimeSpan.FromTicks(stamp / frequency * TimeSpan.TicksPerSecond + stamp % frequency * TimeSpan.TicksPerSecond / frequency);
+    }
+
+    /// <summary>When (on <see cref="Now"/>'s clock) this node stops trusting the lease unless a keepalive is acknowledged first.</summary>
+    public TimeSpan Deadline
     {
         get
         {
@@ -62,7 +72,7 @@ internal sealed class EtcdLeaseTenure
         get
         {
             lock (_gate)
-                return !_ended && _time.GetUtcNow() < _deadline;
+                return !_ended && Now(_time) < _deadline;
         }
     }
 
@@ -113,7 +123,7 @@ internal sealed class EtcdLeaseTenure
     {
         try
         {
-            var sent = _time.GetUtcNow();
+            var sent = Now(_time);
             var ttl = await _keepAlive(EtcdLeaseId, _interval).ConfigureAwait(false);
             if (ttl <= 0)
             {
@@ -144,27 +154,29 @@ internal sealed class EtcdLeaseTenure
 
     private void ArmLocked()
     {
-        var wait = _deadline - _time.GetUtcNow();
+        var wait = _deadline - Now(_time);
         _watchdog?.Change(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
     }
 
     private void Check()
     {
-        DateTimeOffset lastAck;
+        TimeSpan sinceAck;
         lock (_gate)
         {
+            var now = Now(_time);
             if (_ended)
                 return;
-            if (_time.GetUtcNow() < _deadline)
+            if (now < _deadline)
             {
                 ArmLocked();
                 return;
             }
 
-            lastAck = _lastAckSent;
+            sinceAck = now - _lastAckSent;
         }
 
-        Lose(new LeaseException($"lease {_name}: no keepalive acknowledged by etcd since {lastAck:HH:mm:ss.fff}; etcd may expire it at any moment"));
+        var at = _time.GetUtcNow() - sinceAck;
+        Lose(new LeaseException($"lease {_name}: no keepalive acknowledged by etcd since {at:HH:mm:ss.fff} ({sinceAck.TotalMilliseconds:0}ms); etcd may expire it at any moment"));
     }
 
     private void Lose(Exception reason)
