@@ -169,6 +169,8 @@ internal sealed class RadosCluster : IDisposable
         var hint = -result switch
         {
             CephErrno.ENOENT => "no key was found for that user: give its keyring file or key",
+            CephErrno.EACCES or CephErrno.EPERM when options.Key is null && options.Keyring is null && options.ConfPath is null =>
+                "no key was given: give the user's keyring file or key",
             CephErrno.EACCES or CephErrno.EPERM => $"the monitors refused the key: check that it is {options.EntityName}'s key (ceph auth get {options.EntityName})",
             CephErrno.ETIMEDOUT => $"no monitor answered within {options.ConnectTimeout.TotalSeconds:0} s: check the monitor addresses and that the monitors run",
             CephErrno.EINVAL => "the configuration is invalid: check the mon host and the key",

@@ -43,13 +43,13 @@ internal sealed class RbdImage : IDisposable
     public long SizeBytes() => Info().SizeBytes;
 
     /// <summary>Grows (or, with <paramref name="allowShrink"/>, shrinks) the image. Shrinking discards the data past the new end.</summary>
-    public void Resize(long sizeBytes, bool allowShrink = false)
+    public unsafe void Resize(long sizeBytes, bool allowShrink = false)
     {
         var current = SizeBytes();
         if (sizeBytes < current && !allowShrink)
             throw new RbdException(CephErrno.EINVAL, "resize image", Spec,
                 $"resize image {Spec}: refusing to shrink it from {current} to {sizeBytes} bytes, which discards data; allow shrinking to do it anyway");
-        Check(RbdNative.rbd_resize2(_handle, (ulong)sizeBytes, allowShrink, 0, 0), "resize image");
+        Check(RbdNative.rbd_resize2(_handle, (ulong)sizeBytes, allowShrink, &RbdNative.NoProgress, 0), "resize image");
     }
 
     /// <summary>Who holds the image's lock now, read from Ceph (rbd_list_lockers, sized by a probe call first).</summary>
@@ -68,11 +68,12 @@ internal sealed class RbdImage : IDisposable
                 if (result == -CephErrno.ERANGE && attempt < 8)
                     continue; // the probe (or lockers changed since it): the lengths now say what is needed
                 Check(result, "list the lockers of image");
-                var holders = new List<ImageLocker>(result);
+                // The count comes from the buffers: librbd 16 returns 0 on success, not the number of lockers its header promises.
                 var clientNames = Split(clients, clientsLength);
                 var cookieNames = Split(cookies, cookiesLength);
                 var addressNames = Split(addresses, addressesLength);
-                for (var i = 0; i < result; i++)
+                var holders = new List<ImageLocker>(clientNames.Count);
+                for (var i = 0; i < clientNames.Count; i++)
                     holders.Add(new ImageLocker(clientNames[i], cookieNames[i], addressNames[i]));
                 return new ImageLockers(exclusive == 1, Split(tag, tagLength).FirstOrDefault() ?? "", holders);
             }
@@ -81,13 +82,22 @@ internal sealed class RbdImage : IDisposable
 
     /// <summary>
     /// Takes the advisory lock alone. Fails with <see cref="RbdImageLockedException"/> naming the holder when another
-    /// client (or another cookie) holds it. Images with the exclusive-lock feature use the same lock for writing: on
-    /// those, hold the advisory lock only while nobody writes, or use <see cref="AcquireExclusiveLock"/>.
+    /// client (or another cookie) holds it. Refused on images with the exclusive-lock feature: their writers take the same
+    /// lock themselves, and a write would then wait forever for an advisory holder to hand it over; use
+    /// <see cref="AcquireExclusiveLock"/> on those.
     /// </summary>
-    public void LockExclusive(string cookie) => Lock(RbdNative.rbd_lock_exclusive(_handle, cookie), cookie, "lock image");
+    public void LockExclusive(string cookie)
+    {
+        RefuseAdvisoryLockWithExclusiveLockFeature("lock image");
+        Lock(RbdNative.rbd_lock_exclusive(_handle, cookie), cookie, "lock image");
+    }
 
     /// <summary>Takes the advisory lock shared with every client that uses the same <paramref name="tag"/>.</summary>
-    public void LockShared(string cookie, string tag) => Lock(RbdNative.rbd_lock_shared(_handle, cookie, tag), cookie, "lock image (shared)");
+    public void LockShared(string cookie, string tag)
+    {
+        RefuseAdvisoryLockWithExclusiveLockFeature("lock image (shared)");
+        Lock(RbdNative.rbd_lock_shared(_handle, cookie, tag), cookie, "lock image (shared)");
+    }
 
     /// <summary>Releases this client's advisory lock taken with <paramref name="cookie"/>.</summary>
     public void Unlock(string cookie)
@@ -219,6 +229,14 @@ internal sealed class RbdImage : IDisposable
             throw Locked(operation, result);
         if (result < 0)
             throw RbdException.From(result, operation, Spec, result == -CephErrno.EEXIST ? $"this client already holds that lock (cookie '{cookie}')" : null);
+    }
+
+    private void RefuseAdvisoryLockWithExclusiveLockFeature(string operation)
+    {
+        Check(RbdNative.rbd_get_features(_handle, out var features), "read the features of image");
+        if (((RbdFeatures)features).HasFlag(RbdFeatures.ExclusiveLock))
+            throw new RbdException(CephErrno.EINVAL, operation, Spec,
+                $"{operation} {Spec}: the image has the exclusive-lock feature, whose writers take the same lock themselves; an advisory lock would make every write wait forever. Take the exclusive lock (as QEMU does) instead, or use an image without that feature");
     }
 
     private RbdImageLockedException Locked(string operation, int result)

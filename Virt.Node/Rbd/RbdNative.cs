@@ -49,7 +49,12 @@ internal static partial class RbdNative
     public static unsafe partial int rbd_get_id(ImageHandle image, byte* id, nuint length);
 
     [LibraryImport(Lib)]
-    public static partial int rbd_resize2(ImageHandle image, ulong size, [MarshalAs(UnmanagedType.U1)] bool allowShrink, nint progress, nint data);
+    public static unsafe partial int rbd_resize2(ImageHandle image, ulong size, [MarshalAs(UnmanagedType.U1)] bool allowShrink,
+        delegate* unmanaged<ulong, ulong, nint, int> progress, nint data);
+
+    /// <summary>librbd calls a progress callback unconditionally: passing NULL crashes the process.</summary>
+    [UnmanagedCallersOnly]
+    public static int NoProgress(ulong offset, ulong total, nint data) => 0;
 
     [LibraryImport(Lib)]
     public static unsafe partial nint rbd_read2(ImageHandle image, ulong offset, nuint length, byte* buffer, int opFlags);
