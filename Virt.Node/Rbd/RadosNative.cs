@@ -46,4 +46,9 @@ internal static partial class RadosNative
 
     [LibraryImport(Lib)]
     public static partial void rados_ioctx_destroy(nint ioctx);
+
+    /// <summary>The cls_lock holders of one object, read from its OSD on every call (an RBD image's lock is "rbd_lock" on its header).</summary>
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    public static unsafe partial nint rados_list_lockers(IoContextHandle io, string oid, string name, out int exclusive, byte* tag, ref nuint tagLength,
+        byte* clients, ref nuint clientsLength, byte* cookies, ref nuint cookiesLength, byte* addresses, ref nuint addressesLength);
 }

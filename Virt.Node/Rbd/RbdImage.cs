@@ -10,11 +10,14 @@ namespace Virt.Node.Rbd;
 internal sealed class RbdImage : IDisposable
 {
     private readonly ImageHandle _handle;
+    private readonly IoContextHandle _pool;
+    private string? _headerObject;
 
-    internal RbdImage(ImageHandle handle, string pool, string name, string? snapshot)
+    internal RbdImage(ImageHandle handle, IoContextHandle pool, string poolName, string name, string? snapshot)
     {
         _handle = handle;
-        Pool = pool;
+        _pool = pool;
+        Pool = poolName;
         Name = name;
         Snapshot = snapshot;
     }
@@ -52,9 +55,13 @@ internal sealed class RbdImage : IDisposable
         Check(RbdNative.rbd_resize2(_handle, (ulong)sizeBytes, allowShrink, &RbdNative.NoProgress, 0), "resize image");
     }
 
-    /// <summary>Who holds the image's lock now, read from Ceph (rbd_list_lockers, sized by a probe call first).</summary>
+    /// <summary>
+    /// Who holds the image's lock now (advisory or managed), read from the OSD on every call: the cls_lock of the image's
+    /// header object (rados_list_lockers, sized by a probe call first).
+    /// </summary>
     public unsafe ImageLockers Lockers()
     {
+        _headerObject ??= "rbd_header." + Info().Id; // the id never changes
         nuint tagLength = 0, clientsLength = 0, cookiesLength = 0, addressesLength = 0;
         for (var attempt = 0; ; attempt++)
         {
@@ -64,17 +71,19 @@ internal sealed class RbdImage : IDisposable
             var addresses = new byte[(int)addressesLength];
             fixed (byte* t = tag, cl = clients, co = cookies, a = addresses)
             {
-                var result = (int)RbdNative.rbd_list_lockers(_handle, out var exclusive, t, ref tagLength, cl, ref clientsLength, co, ref cookiesLength, a, ref addressesLength);
+                var result = (int)RadosNative.rados_list_lockers(_pool, _headerObject, RbdNative.LockName, out var exclusive, t, ref tagLength, cl, ref clientsLength, co, ref cookiesLength, a, ref addressesLength);
                 if (result == -CephErrno.ERANGE && attempt < 8)
                     continue; // the probe (or lockers changed since it): the lengths now say what is needed
+                if (result == -CephErrno.ENOENT)
+                    return new ImageLockers(false, "", []); // a header object never locked has no lock entry
                 Check(result, "list the lockers of image");
-                // The count comes from the buffers: librbd 16 returns 0 on success, not the number of lockers its header promises.
+                // The count comes from the buffers (rbd_list_lockers of librbd 16 returns 0, not the count its header promises).
                 var clientNames = Split(clients, clientsLength);
                 var cookieNames = Split(cookies, cookiesLength);
                 var addressNames = Split(addresses, addressesLength);
                 var holders = new List<ImageLocker>(clientNames.Count);
                 for (var i = 0; i < clientNames.Count; i++)
-                    holders.Add(new ImageLocker(clientNames[i], cookieNames[i], addressNames[i]));
+                    holders.Add(new ImageLocker(clientNames[i], cookieNames[i], CephAddress.Bare(addressNames[i]))); // rados prints "v1:" before it
                 return new ImageLockers(exclusive == 1, Split(tag, tagLength).FirstOrDefault() ?? "", holders);
             }
         }

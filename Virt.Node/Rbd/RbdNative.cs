@@ -11,6 +11,7 @@ internal static partial class RbdNative
     private const string Lib = "librbd.so.1";
 
     public const int LockModeExclusive = 0; // rbd_lock_mode_t
+    public const string LockName = "rbd_lock"; // RBD_LOCK_NAME, on object rbd_header.ID (format 2 images)
     public const int OpFlagFadviseSequential = 0x8; // LIBRADOS_OP_FLAG_FADVISE_SEQUENTIAL
 
     // Images in a pool
@@ -65,11 +66,8 @@ internal static partial class RbdNative
     [LibraryImport(Lib)]
     public static partial int rbd_flush(ImageHandle image);
 
-    // Advisory locks (cls_lock "rbd_lock" on the header object; the exclusive-lock feature uses the same lock)
-    [LibraryImport(Lib)]
-    public static unsafe partial nint rbd_list_lockers(ImageHandle image, out int exclusive, byte* tag, ref nuint tagLength,
-        byte* clients, ref nuint clientsLength, byte* cookies, ref nuint cookiesLength, byte* addresses, ref nuint addressesLength);
-
+    // Advisory locks (cls_lock "rbd_lock" on the header object; the exclusive-lock feature uses the same lock). Not
+    // rbd_list_lockers: it answers from the handle's cached header, which a managed lock taken elsewhere does not refresh.
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int rbd_lock_exclusive(ImageHandle image, string cookie);
 

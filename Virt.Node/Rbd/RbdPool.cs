@@ -95,7 +95,7 @@ internal sealed class RbdPool : IDisposable
             throw RbdException.From(result, "open image", spec, result == -CephErrno.ENOENT
                 ? snapshot is null ? $"there is no image {Spec(name)}: create it first, or check the pool and name" : $"there is no image {Spec(name)} or no snapshot {snapshot} of it"
                 : null);
-        return new RbdImage(new ImageHandle(raw, _handle), Name, name, snapshot);
+        return new RbdImage(new ImageHandle(raw, _handle), _handle, Name, name, snapshot);
     }
 
     public void Dispose() => _handle.Dispose();
