@@ -148,6 +148,9 @@ internal sealed class RadosCluster : IDisposable
             Set(RadosNative.rados_conf_set(raw, "key", key), "set key", "give the base64 key as ceph auth get-key prints it");
         Set(RadosNative.rados_conf_set(raw, "client_mount_timeout", Seconds(options.ConnectTimeout)), "set the connect timeout", null);
         Set(RadosNative.rados_conf_set(raw, "rados_mon_op_timeout", Seconds(options.MonitorTimeout)), "set the monitor timeout", null);
+        // Without librbd's cache a write returns once the OSD has it, so its failure (a fence: -108) comes from that
+        // call; with the cache it is acknowledged at once and the error comes from some later flush. QEMU has its own.
+        Set(RadosNative.rados_conf_set(raw, "rbd_cache", "false"), "turn librbd's cache off", null);
         foreach (var (name, value) in options.Settings)
         {
             var result = RadosNative.rados_conf_set(raw, name, value);

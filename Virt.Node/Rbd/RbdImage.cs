@@ -134,8 +134,9 @@ internal sealed class RbdImage : IDisposable
     }
 
     /// <summary>
-    /// Takes the exclusive-lock feature's managed lock, as QEMU does on its first write; other clients then see this
-    /// client as the holder. The image needs the exclusive-lock feature.
+    /// Takes the exclusive-lock feature's managed lock and keeps it: other clients' requests are refused until
+    /// <see cref="ReleaseExclusiveLock"/>. (The lock a write takes implicitly, as QEMU's, is handed over to any other
+    /// writer that asks.) The image needs the exclusive-lock feature.
     /// </summary>
     public void AcquireExclusiveLock()
     {
@@ -214,7 +215,10 @@ internal sealed class RbdImage : IDisposable
         }
     }
 
-    /// <summary>Writes <paramref name="data"/> at <paramref name="offset"/>. A blocklisted client gets <see cref="RbdBlocklistedException"/>.</summary>
+    /// <summary>
+    /// Writes <paramref name="data"/> at <paramref name="offset"/>; returns once the OSD has it (the binding turns librbd's
+    /// cache off unless <see cref="CephClientOptions.Settings"/> turns it on). A blocklisted client gets <see cref="RbdBlocklistedException"/>.
+    /// </summary>
     public unsafe void Write(long offset, ReadOnlySpan<byte> data)
     {
         fixed (byte* p = data)

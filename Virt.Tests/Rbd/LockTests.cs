@@ -164,6 +164,34 @@ public sealed class LockTests(RbdTestPool pool) : IClassFixture<RbdTestPool>
         }
     }
 
+    /// <summary>
+    /// Why the managed lock is no guard against a second VM: librbd hands it over to whichever client writes next,
+    /// unless the holder took it explicitly (see the next test). The agent must check the lockers before a start.
+    /// </summary>
+    [Fact]
+    public void A_managed_lock_taken_by_writing_is_handed_over_to_the_next_writer()
+    {
+        var name = pool.NewImageName("handover");
+        pool.Pool.CreateImage(name, 4 * MiB);
+        var (a, pa) = pool.NewClient();
+        var (b, pb) = pool.NewClient();
+        using (a)
+        using (pa)
+        using (b)
+        using (pb)
+        using (var first = pa.OpenImage(name))
+        using (var second = pb.OpenImage(name))
+        using (var admin = pool.Pool.OpenImage(name))
+        {
+            first.Write(0, new byte[512]);
+            first.Flush();
+            Assert.Equal(a.ClientName, Assert.Single(admin.Lockers().Holders).Client);
+            second.Write(0, new byte[512]);
+            second.Flush();
+            Assert.Equal(b.ClientName, Assert.Single(admin.Lockers().Holders).Client);
+        }
+    }
+
     [Fact]
     public void Taking_the_managed_lock_held_by_another_live_client_is_refused_naming_it()
     {
