@@ -8,6 +8,7 @@ var suites = new Dictionary<string, Func<Task>>(StringComparer.OrdinalIgnoreCase
     ["pacemaker"] = PacemakerComparison.Run,
     ["lifecycle"] = LifecycleBench.Run,
     ["shell"] = ShellBench.Run,
+    ["ceph"] = RbdBench.Run,
 };
 var chosen = args.Length == 0 ? suites.Keys.ToArray() : args;
 foreach (var name in chosen)
