@@ -1,8 +1,8 @@
 namespace Virt.Node.Rbd;
 
 /// <summary>
-/// Who holds the lock of an image, as Ceph reports it (rbd_list_lockers): the advisory lock Virt takes, or the
-/// exclusive-lock feature's lock that QEMU takes on its first write (cookie "auto N", tag "internal").
+/// Who holds the lock of an image, as its header object's cls_lock says: an advisory lock, or the exclusive-lock
+/// feature's lock that QEMU takes on its first write (cookie "auto N", tag "internal").
 /// </summary>
 internal sealed record ImageLockers(bool Exclusive, string Tag, IReadOnlyList<ImageLocker> Holders)
 {

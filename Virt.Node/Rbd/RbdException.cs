@@ -6,7 +6,7 @@ namespace Virt.Node.Rbd;
 /// A librados or librbd call failed. Carries the errno, the operation and (when there is one) the image as
 /// <c>pool/name</c>; the message says what happened in words and what to do about it.
 /// </summary>
-internal class RbdException(int errno, string operation, string? image, string message) : Exception(message)
+internal class RbdException(int errno, string operation, string? image, string message, Exception? inner = null) : Exception(message, inner)
 {
     /// <summary>The positive errno (2 for ENOENT, 108 for ESHUTDOWN...).</summary>
     public int Errno { get; } = errno;

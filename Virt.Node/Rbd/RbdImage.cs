@@ -77,7 +77,7 @@ internal sealed class RbdImage : IDisposable
                 if (result == -CephErrno.ENOENT)
                     return new ImageLockers(false, "", []); // a header object never locked has no lock entry
                 Check(result, "list the lockers of image");
-                // The count comes from the buffers (rbd_list_lockers of librbd 16 returns 0, not the count its header promises).
+                // Counted from the buffers, not the return value (librbd 16's rbd_list_lockers returns 0 where its header promises the count).
                 var clientNames = Split(clients, clientsLength);
                 var cookieNames = Split(cookies, cookiesLength);
                 var addressNames = Split(addresses, addressesLength);

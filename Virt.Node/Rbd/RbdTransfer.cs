@@ -112,9 +112,18 @@ internal static class RbdTransfer
                     $"import into {spec}: {path} has SHA-256 {sha}, not the expected {expectedSha256.ToLowerInvariant()}; the file is damaged or not the one exported: import another copy");
             return new RbdTransferResult(size, sha);
         }
-        catch
+        catch (Exception failure)
         {
-            pool.RemoveImage(image);
+            try
+            {
+                pool.RemoveImage(image);
+            }
+            catch (RbdException cleanup)
+            {
+                throw new RbdException(cleanup.Errno, "import", spec,
+                    $"import into {spec} failed ({failure.Message}) and the partial image could not be removed ({cleanup.Message}): remove {spec} once the cause is fixed", failure);
+            }
+
             throw;
         }
     }

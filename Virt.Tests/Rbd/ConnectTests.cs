@@ -60,6 +60,13 @@ public sealed class ConnectTests(RbdTestPool pool) : IClassFixture<RbdTestPool>
     }
 
     [Fact]
+    public void Connecting_without_any_key_says_that_none_was_given()
+    {
+        var error = Assert.ThrowsAny<RbdException>(() => RadosCluster.Connect(new CephClientOptions { MonHost = pool.Ceph.MonHost }));
+        Assert.Contains("no key was given: give the user's keyring file or key", error.Message);
+    }
+
+    [Fact]
     public void No_monitor_answering_fails_within_the_connect_timeout_and_says_so()
     {
         var error = Assert.ThrowsAny<RbdException>(() => RadosCluster.Connect(new CephClientOptions

@@ -17,6 +17,7 @@ internal sealed class CephCluster
     private static int _pools;
     private ChildProcess? _mon;
     private ChildProcess? _osd;
+    private int _reaper;
 
     private CephCluster(string directory, int monPort)
     {
@@ -94,6 +95,9 @@ internal sealed class CephCluster
     /// </summary>
     public void Stop()
     {
+        if (_reaper > 0)
+            _ = Posix.Kill(-_reaper, 9); // the reaper's group: its job is done here
+        _reaper = 0;
         foreach (var daemon in new[] { _osd, _mon })
         {
             if (daemon is null)
@@ -154,6 +158,7 @@ internal sealed class CephCluster
             exec </dev/null >/dev/null 2>&1
             tail --pid="$1" -f /dev/null
             for pid in "$4" "$3"; do
+              grep -qF "$2" "/proc/$pid/cmdline" 2>/dev/null || continue # gone, or the number is someone else's now
               kill -TERM "$pid"; timeout 10 tail --pid="$pid" -f /dev/null || kill -KILL "$pid"
             done
             rm -rf "$2"
@@ -161,7 +166,8 @@ internal sealed class CephCluster
         var info = new ProcessStartInfo("setsid") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { "bash", "-c", script, "ceph-reaper", Environment.ProcessId.ToString(), Directory, monPid.ToString(), osdPid.ToString() })
             info.ArgumentList.Add(a);
-        Process.Start(info)!.Dispose();
+        using var reaper = Process.Start(info)!;
+        _reaper = reaper.Id; // setsid execs: this is the shell, leader of its own process group
     }
 
     private async Task CreatePoolNamed(string name)
