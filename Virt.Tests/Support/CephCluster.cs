@@ -95,9 +95,6 @@ internal sealed class CephCluster
     /// </summary>
     public void Stop()
     {
-        if (_reaper > 0)
-            _ = Posix.Kill(-_reaper, 9); // the reaper's group: its job is done here
-        _reaper = 0;
         foreach (var daemon in new[] { _osd, _mon })
         {
             if (daemon is null)
@@ -122,7 +119,12 @@ internal sealed class CephCluster
         }
         catch (IOException)
         {
+            return; // the reaper will
         }
+
+        if (_reaper > 0)
+            _ = Posix.Kill(-_reaper, 9); // the reaper's process group: nothing is left for it to do
+        _reaper = 0;
     }
 
     private async Task Bootstrap(long memstoreBytes)
