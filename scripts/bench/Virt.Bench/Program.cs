@@ -9,6 +9,7 @@ var suites = new Dictionary<string, Func<Task>>(StringComparer.OrdinalIgnoreCase
     ["lifecycle"] = LifecycleBench.Run,
     ["cluster"] = ClusterBench.Run,
     ["shell"] = ShellBench.Run,
+    ["ceph"] = RbdBench.Run,
 };
 var chosen = args.Length == 0 ? suites.Keys.ToArray() : args;
 foreach (var name in chosen)
