@@ -5,10 +5,12 @@ using Akka.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
 using Virt.Actors.Balancer;
 using Virt.Actors.Cluster;
 using Virt.Actors.Index;
 using Virt.Actors.Vm;
+using Virt.Node.Hosting;
 
 namespace Virt.Node.Api;
 
@@ -25,7 +27,7 @@ internal static class ClusterStatusEndpoints
         app.MapPost("/v1/nodes/{name}/leave", Leave);
     }
 
-    private static async Task<IResult> Status(ApiContext api, ActorRegistry registry)
+    private static async Task<IResult> Status(ApiContext api, ActorRegistry registry, IOptions<NodeOptions> options)
     {
         var cluster = Akka.Cluster.Cluster.Get(api.System);
         var state = cluster.State;
@@ -36,6 +38,10 @@ internal static class ClusterStatusEndpoints
         var members = state.Members.OrderBy(m => NodeRole.NameIn(m.Roles), StringComparer.Ordinal).ToList();
         var oldest = members.Where(m => m.Status is MemberStatus.Up or MemberStatus.Leaving).OrderBy(m => m, Member.AgeOrdering).FirstOrDefault();
         string? Name(Address? address) => members.FirstOrDefault(m => m.Address == address) is { } m ? NodeRole.NameIn(m.Roles) : address?.ToString();
+        var leases = options.Value.Cluster.Etcd.Enabled ? await Leases(api, members) : null;
+        string? Holder(string singleton) => leases is null
+            ? oldest is null ? null : NodeRole.NameIn(oldest.Roles)
+            : leases.FirstOrDefault(l => l.For == singleton)?.Holder;
 
         return Results.Json(new
         {
@@ -43,9 +49,10 @@ internal static class ClusterStatusEndpoints
             Leader = Name(state.Leader),
             Singletons = new Dictionary<string, string?>
             {
-                ["balancer"] = oldest is null ? null : NodeRole.NameIn(oldest.Roles),
-                ["shard-coordinator"] = oldest is null ? null : NodeRole.NameIn(oldest.Roles),
+                ["balancer"] = Holder("balancer"),
+                ["shard-coordinator"] = Holder("shard-coordinator"),
             },
+            Leases = leases,
             Members = members.Select(m =>
             {
                 var shards = stats.Regions.TryGetValue(m.Address, out var region) ? region.Stats : null;
@@ -79,6 +86,34 @@ internal static class ClusterStatusEndpoints
             VmCounts = vms.GroupBy(v => ApiJson.Name(v.Phase)).ToDictionary(g => g.Key, g => g.Count()),
         }, ApiJson.Options);
     }
+
+    /// <summary>
+    /// The etcd leases and their holders, as etcd has them: with etcd a singleton runs only where its lease is, so
+    /// this is the truth about the singletons. The SBR's lease is held only while it decides a partition.
+    /// </summary>
+    private static async Task<List<LeaseHolding>> Leases(ApiContext api, IReadOnlyList<Member> members)
+    {
+        IReadOnlyDictionary<string, string> held;
+        try
+        {
+            held = await EtcdLeaseHolders.ReadAsync(api.System, EtcdLeaseOption.DefaultConfigPath, api.Timeout);
+        }
+        catch (Exception ex) // etcd down or refusing: the rest of the status is still worth showing
+        {
+            return [new LeaseHolding("(etcd)", null, null, $"cannot read the leases from etcd: {ex.GetBaseException().Message}")];
+        }
+
+        string? NodeAt(string owner) => members.FirstOrDefault(m => m.Address.HostPort() == owner) is { } m ? NodeRole.NameIn(m.Roles) : owner;
+        return held.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => new LeaseHolding(h.Key, LeaseFor(h.Key), NodeAt(h.Value), null)).ToList();
+    }
+
+    private static string? LeaseFor(string lease) =>
+        lease.EndsWith("/user/balancer", StringComparison.Ordinal) ? "balancer"
+        : lease.EndsWith("/system/sharding/vmCoordinator", StringComparison.Ordinal) ? "shard-coordinator"
+        : lease.EndsWith("-akka-sbr", StringComparison.Ordinal) ? "split-brain-resolver"
+        : null;
+
+    private sealed record LeaseHolding(string Name, string? For, string? Holder, string? Error);
 
     private static async Task<IResult> Leave(string name, ApiContext api)
     {

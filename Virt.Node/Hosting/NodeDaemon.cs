@@ -121,8 +121,11 @@ internal static class NodeDaemon
         var publicHost = node.Cluster.PublicHost is { Length: > 0 } ph ? ph : host is "0.0.0.0" or "::" ? Environment.MachineName : host;
         var roles = node.Node.Roles is { Count: > 0 } r ? r : ["hypervisor"];
         var nodeName = node.NodeName;
+        var lease = node.Cluster.Etcd.Enabled ? node.Cluster.Etcd.Lease() : null;
         builder.Services.AddAkka(SystemName, (akka, sp) =>
         {
+            if (lease is not null)
+                akka.WithEtcdLease(lease);
             akka.ConfigureLoggers(l =>
                 {
                     l.ClearLoggers();
@@ -131,7 +134,7 @@ internal static class NodeDaemon
                 .WithRemoting(new RemoteOptions { HostName = host, Port = port, PublicHostName = publicHost })
                 .WithClustering(new ClusterOptions
                 {
-                    Roles = [.. roles, NodeRole.Of(nodeName)],
+                    Roles = [.. roles, NodeRole.Of(nodeName), NodeRole.Member],
                     SeedNodes = node.Cluster.SeedNodes.Select(s => $"akka.tcp://{SystemName}@{s}").ToArray(),
                     MinimumNumberOfMembers = node.Cluster.EffectiveMinMembers,
                 })
@@ -142,7 +145,7 @@ internal static class NodeDaemon
                     registry.Register<VmIndexKey>(system.ActorOf(VmIndex.Props(() => journal, vmDefaults, persistence.IndexRefresh), "vm-index"));
                     registry.Register<NodeAgentKey>(system.ActorOf(NodeAgent.Props(libvirt, nodeName, node.Node.ReportInterval, node.Node.Attributes), ClusterNodeAgents.AgentName));
                 })
-                .WithSingleton<BalancerKey>("balancer", (_, registry, _) => BalancerActor.Props(balancer, registry.Get<VmIndexKey>(), () => registry.Get<VmRegion>()), new ClusterSingletonOptions { LogSingletonIdentificationFailure = false })
+                .WithSingleton<BalancerKey>("balancer", (_, registry, _) => BalancerActor.Props(balancer, registry.Get<VmIndexKey>(), () => registry.Get<VmRegion>()), new ClusterSingletonOptions { LogSingletonIdentificationFailure = false, LeaseImplementation = lease, LeaseRetryInterval = lease is null ? null : LeaseRetryInterval })
                 .WithShardRegion<VmRegion>(
                     "vm",
                     (system, registry, _) =>
@@ -151,7 +154,7 @@ internal static class NodeDaemon
                         return name => VmEntity.Props(name, settings);
                     },
                     new VmMessageExtractor(node.Cluster.Shards),
-                    new ShardOptions { RememberEntities = true, RememberEntitiesStore = RememberEntitiesStore.Eventsourced, StateStoreMode = StateStoreMode.Persistence })
+                    new ShardOptions { Role = NodeRole.Member, RememberEntities = true, RememberEntitiesStore = RememberEntitiesStore.Eventsourced, StateStoreMode = StateStoreMode.Persistence })
                 .WithActors((system, registry) =>
                 {
                     registry.Get<NodeAgentKey>().Tell(new NodeAgent.Wire(registry.Get<VmRegion>(), registry.Get<BalancerKey>()));
@@ -162,6 +165,8 @@ internal static class NodeDaemon
                     }
                 })
                 .AddHocon(akkaConfig, HoconAddMode.Prepend); // last and prepended: the akka section of virt.conf wins
+            if (lease is not null)
+                akka.AddHocon(LeaseHocon(lease), HoconAddMode.Prepend); // over virt.conf's keep-majority: etcd was asked for
         });
         configure?.Invoke(builder.Services);
 
@@ -186,6 +191,24 @@ internal static class NodeDaemon
             nodeName, store.Describe, libvirt.ResolvedUri, api.Listen, publicHost, port));
         return app;
     }
+
+    /// <summary>How soon a singleton tries its lease again after etcd refused it (held by a node not yet expired). Akka's: 5s.</summary>
+    private static readonly TimeSpan LeaseRetryInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// With etcd: the SBR's lease-majority, and <c>use-lease</c> for every singleton (the shard coordinator too), so a
+    /// side cut off from etcd can neither survive a partition nor keep running the balancer or the coordinator.
+    /// </summary>
+    private static string LeaseHocon(Actors.Cluster.EtcdLeaseOption lease) => $$"""
+        akka.cluster.split-brain-resolver {
+          active-strategy = lease-majority
+          lease-majority.lease-implementation = "{{lease.ConfigPath}}"
+        }
+        akka.cluster.singleton {
+          use-lease = "{{lease.ConfigPath}}"
+          lease-retry-interval = {{(long)LeaseRetryInterval.TotalMilliseconds}}ms
+        }
+        """;
 
     /// <summary>
     /// The read side of the journal. Opening it waits (5 s, blocking) for the write journal to have created its tables;

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Configuration;
+using Virt.Actors.Cluster;
 using Virt.Actors.Vm;
 using Virt.Hocon;
 
@@ -23,8 +24,8 @@ internal sealed class NodeOptions : IValidatedOptions
             yield return ("data-dir", $"'{DataDir}' must be an absolute directory path, like /var/lib/virt");
         if (!VmSpecValidator.IsValidName(NodeName))
             yield return ("node.name", $"'{NodeName}' is not a valid node name: use {VmSpecValidator.NameRuleText}");
-        foreach (var role in Node.Roles.Where(r => !VmSpecValidator.IsValidName(r) || r.StartsWith("node.", StringComparison.Ordinal)))
-            yield return ("node.roles", $"'{role}' is not a valid role name: use {VmSpecValidator.NameRuleText}, not starting with 'node.' (Virt's own)");
+        foreach (var role in Node.Roles.Where(r => !VmSpecValidator.IsValidName(r) || r == NodeRole.Member || r.StartsWith(NodeRole.Of(""), StringComparison.Ordinal)))
+            yield return ("node.roles", $"'{role}' is not a valid role name: use {VmSpecValidator.NameRuleText}, other than '{NodeRole.Member}' and not starting with '{NodeRole.Of("")}' (Virt's own)");
         if (Node.ReportInterval <= TimeSpan.Zero)
             yield return ("node.report-interval", "must be a positive duration, like 2s");
         if (!Endpoints.TryParse(Cluster.Listen, out _))
@@ -37,6 +38,8 @@ internal sealed class NodeOptions : IValidatedOptions
             yield return ("cluster.min-members", $"must be from 0 (a majority of the seed nodes) to the number of seed nodes ({Cluster.SeedNodes.Count}), not {Cluster.MinMembers}");
         if (Cluster.Shards is < 1 or > 10000)
             yield return ("cluster.shards", $"must be from 1 to 10000, not {Cluster.Shards}");
+        foreach (var (key, problem) in Cluster.Etcd.Problems())
+            yield return ($"cluster.etcd.{key}", problem);
     }
 
     internal sealed class NodeIdentity
@@ -76,6 +79,9 @@ internal sealed class NodeOptions : IValidatedOptions
         /// <summary>Members the leader waits for before it moves any up (so a cold start does not pile everything onto the first node); 0: a majority of the seed nodes.</summary>
         [ConfigurationKeyName("min-members")]
         public int MinMembers { get; set; }
+
+        /// <summary>etcd for the Split Brain Resolver's and the singletons' leases; no endpoints: none.</summary>
+        public EtcdOptions Etcd { get; set; } = new();
 
         public int EffectiveMinMembers => MinMembers > 0 ? MinMembers : SeedNodes.Count / 2 + 1;
     }

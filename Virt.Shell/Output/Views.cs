@@ -38,6 +38,16 @@ internal static class Views
         Console.Out.WriteLine(table);
     }
 
+    private static string Leases(JsonNode? leases) => leases switch
+    {
+        null => "none (no etcd configured: the split brain resolver keeps the majority)",
+        JsonArray { Count: 0 } => "none held",
+        JsonArray held => string.Join(", ", held.Select(l => l!["error"] is { } error
+            ? error.GetValue<string>()
+            : $"{l["for"]?.GetValue<string>() ?? l["name"]!.GetValue<string>()} held by {l["holder"]?.GetValue<string>() ?? "?"}")),
+        _ => leases.ToJsonString(),
+    };
+
     /// <summary>crm_mon for Virt: who leads and holds the singletons, each member with its shards, each host with its VMs and load.</summary>
     private static void ClusterStatus(JsonNode status)
     {
@@ -45,6 +55,7 @@ internal static class Views
         var counts = string.Join(", ", (status["vmCounts"]?.AsObject() ?? []).OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Value} {c.Key}"));
         Console.Out.WriteLine($"leader        {status["leader"]?.GetValue<string>() ?? "(none)"}; {singletons}");
         Console.Out.WriteLine($"vms           {(counts.Length == 0 ? "none" : counts)}");
+        Console.Out.WriteLine($"leases        {Leases(status["leases"])}");
         Console.Out.WriteLine();
         var members = new Table("MEMBER", "ADDRESS", "STATUS", "ROLES", "SHARDS", "ENTITIES");
         foreach (var m in status["members"]?.AsArray() ?? [])

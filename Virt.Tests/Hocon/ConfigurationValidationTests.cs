@@ -64,6 +64,9 @@ public sealed class ConfigurationValidationTests
     [InlineData("virt.balancer.overcommit.disk = 2.0", "virt.balancer.overcommit.disk: is not a dimension the balancer knows; use vcpu or memory")]
     [InlineData("virt.persistence.sqlite.synchronous = sometimes", "virt.persistence.sqlite.synchronous: 'sometimes' is not one of full, normal")]
     [InlineData("virt.cluster.seed-nodes = [\"10.0.0.2:4053\"]", "virt.cluster.seed-nodes: a node that joins other nodes needs the shared journal; set virt.persistence.postgresql.connection-string")]
+    [InlineData("virt.cluster.etcd.endpoints = [\"10.0.0.5\"]", "virt.cluster.etcd.endpoints: '10.0.0.5' is not an etcd client URL")]
+    [InlineData("virt.cluster.etcd { endpoints = [\"http://10.0.0.5:2379\"], heartbeat-timeout = 2s }", "virt.cluster.etcd.heartbeat-timeout: must be more than three times heartbeat-interval (1000ms)")]
+    [InlineData("virt.cluster.etcd.heartbeat-timeuot = 5s", "virt.cluster.etcd.heartbeat-timeuot: unknown key; did you mean virt.cluster.etcd.heartbeat-timeout?")]
     public void A_wrong_value_names_the_key_and_what_was_expected(string line, string expected)
     {
         var problems = Check(line + "\n");
