@@ -62,7 +62,7 @@ public sealed class ReadmeCommandTests : IAsyncLifetime
         {
             var words = Words.Split(line.Replace(DefaultApi, _node.Address, StringComparison.Ordinal), out _).Select(w => w.Text).ToArray();
             var (exit, stdout, stderr) = words[0] == "scripts/virt"
-                ? await VirtCli.Run(env, words[1..])
+                ? await VirtCli.RunIn(Binaries.RepoRoot, env, words[1..]) // README paths are relative to the repository
                 : await VirtNode(words[1..]);
             Assert.True(exit == 0, $"README: `{line}` exited {exit}\n{stdout}\n{stderr}");
         }
