@@ -170,6 +170,39 @@ public sealed class ClusterNodesTests : IAsyncLifetime
         Assert.Equal(before.OrderBy(x => x.Key), after.OrderBy(x => x.Key));
     }
 
+    [Fact]
+    public async Task Kill_9_of_a_host_with_running_vms_leaves_them_recovering_waiting_for_a_fence_and_started_nowhere_else()
+    {
+        foreach (var (vm, node) in new[] { ("lost-1", "hv-2"), ("lost-2", "hv-2"), ("lost-3", "hv-2"), ("stays", "hv-1") })
+        {
+            await Send(_cluster[0], HttpMethod.Post, "/v1/vms", new { name = vm, vcpus = 1, memory = "256MiB" }, HttpStatusCode.Created);
+            await Send(_cluster[0], HttpMethod.Post, $"/v1/vms/{vm}/start?node={node}", null, HttpStatusCode.Accepted);
+        }
+
+        await Eventually.Until(async () => (await Running(_cluster[1])).Count == 3 && (await Running(_cluster[0])).Count == 1, "three domains run on hv-2, one on hv-1", 60);
+        var before = await Running(_cluster[0]);
+
+        _cluster[1].Kill();
+
+        // Downed and removed: each of its VMs waits for a fence, wherever its entity lives.
+        foreach (var vm in new[] { "lost-1", "lost-2", "lost-3" })
+        {
+            var waiting = await Eventually.Until(async () =>
+            {
+                var response = await _cluster[0].Http.GetAsync($"/v1/vms/{vm}");
+                return response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync())! : null;
+            }, v => v?["state"]?.GetValue<string>() == "recovering", $"{vm} is recovering", 60);
+            Assert.Equal("host hv-2 lost; waiting for fence", waiting!["lastError"]!.GetValue<string>());
+            Assert.Equal("hv-2", waiting["awaitingFence"]!.GetValue<string>()); // where it may still run until fenced
+        }
+
+        // Read from the survivors' libvirt: none of them was started there, and the VM of hv-1 was not touched.
+        Assert.Equal(before, await Running(_cluster[0]));
+        Assert.Empty(await Running(_cluster[2]));
+        var stays = await _cluster[2].Get("/v1/vms/stays");
+        Assert.Equal("running", stays["state"]!.GetValue<string>());
+    }
+
     private Task<(int Exit, string Out, string Err)> Virt(int node, params string[] args) => VirtCli.Against(_cluster[node].Address, args);
 
     [Fact]
