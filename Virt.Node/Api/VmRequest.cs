@@ -1,3 +1,4 @@
+using F23.StringSimilarity;
 using System.Text.Json;
 using Virt.Actors.Vm;
 using Virt.Hocon;
@@ -11,6 +12,8 @@ namespace Virt.Node.Api;
 /// </summary>
 internal static class VmRequest
 {
+    private static readonly OptimalStringAlignment Osa = new(); // F23.StringSimilarity: edits, a swap of neighbours counting one
+
     public const int MaxDisks = 32;
     public const int MaxNics = 32;
 
@@ -150,32 +153,12 @@ internal static class VmRequest
         {
             if (known.Contains(property.Name, StringComparer.Ordinal))
                 continue;
-            var nearest = known.MinBy(k => Distance(property.Name.ToLowerInvariant(), k.ToLowerInvariant()))!;
-            var hint = Distance(property.Name.ToLowerInvariant(), nearest.ToLowerInvariant()) <= Math.Max(2, property.Name.Length / 3)
+            var nearest = known.MinBy(k => Osa.Distance(property.Name.ToLowerInvariant(), k.ToLowerInvariant()))!;
+            var hint = (int)Osa.Distance(property.Name.ToLowerInvariant(), nearest.ToLowerInvariant()) <= Math.Max(2, property.Name.Length / 3)
                 ? $"did you mean '{nearest}'?"
                 : $"the fields here are {string.Join(", ", known)}";
             errors.Add(new FieldError(Field(parent, property.Name), $"unknown field; {hint}"));
         }
-    }
-
-    private static int Distance(string a, string b)
-    {
-        var d = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++)
-            d[j] = j;
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var diagonal = d[0];
-            d[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var above = d[j];
-                d[j] = Math.Min(Math.Min(d[j] + 1, d[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
-                diagonal = above;
-            }
-        }
-
-        return d[b.Length];
     }
 
     private static bool Has(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null;

@@ -1,3 +1,4 @@
+using F23.StringSimilarity;
 using Microsoft.Extensions.Configuration;
 using Virt.Actors.Balancer;
 using Virt.Actors.Vm;
@@ -14,6 +15,8 @@ namespace Virt.Node.Configuration;
 /// </summary>
 internal static class ConfigurationValidator
 {
+    private static readonly OptimalStringAlignment Osa = new(); // F23.StringSimilarity: edits, a swap of neighbours counting one
+
     /// <summary>The sections under <c>virt</c> and the options class each binds to (besides <see cref="NodeOptions"/> at <c>virt</c> itself).</summary>
     public static readonly (string Path, Type Type)[] Sections =
     [
@@ -148,29 +151,9 @@ internal static class ConfigurationValidator
     /// <summary>"did you mean virt.vm.stop-timeout?" when a known key is close; else the keys that exist there.</summary>
     private static string Suggest(string key, string path, OptionsSchema.Object known)
     {
-        var nearest = known.Fields.Keys.Select(k => (Key: k, Distance: Levenshtein(key, k))).OrderBy(x => x.Distance).ThenBy(x => x.Key, StringComparer.Ordinal).FirstOrDefault();
+        var nearest = known.Fields.Keys.Select(k => (Key: k, Distance: (int)Osa.Distance(key, k))).OrderBy(x => x.Distance).ThenBy(x => x.Key, StringComparer.Ordinal).FirstOrDefault();
         if (nearest.Key is not null && nearest.Distance <= Math.Max(2, key.Length / 3))
             return $"did you mean {path}.{nearest.Key}?";
         return $"the keys under {path} are {string.Join(", ", known.Fields.Keys.Order(StringComparer.Ordinal))}";
-    }
-
-    private static int Levenshtein(string a, string b)
-    {
-        var d = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++)
-            d[j] = j;
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var diagonal = d[0];
-            d[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var above = d[j];
-                d[j] = Math.Min(Math.Min(d[j] + 1, d[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
-                diagonal = above;
-            }
-        }
-
-        return d[b.Length];
     }
 }

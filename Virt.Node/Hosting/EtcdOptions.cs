@@ -35,7 +35,8 @@ internal sealed class EtcdOptions : IValidatedOptions
     [ConfigurationKeyName("connect-timeout")]
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
-    public TlsFiles Tls { get; set; } = new();
+    /// <summary>PEM files for https endpoints (ca-file, cert-file, key-file), as the lease block has them.</summary>
+    public EtcdLeaseOption.TlsFiles Tls { get; set; } = new();
 
     public bool Enabled => Endpoints.Count > 0;
 
@@ -48,7 +49,7 @@ internal sealed class EtcdOptions : IValidatedOptions
         HeartbeatInterval = HeartbeatInterval,
         OperationTimeout = OperationTimeout,
         ConnectTimeout = ConnectTimeout,
-        Tls = new EtcdLeaseOption.TlsFiles { CaFile = Tls.CaFile, CertFile = Tls.CertFile, KeyFile = Tls.KeyFile },
+        Tls = Tls,
     };
 
     public IEnumerable<(string Key, string Problem)> Problems()
@@ -64,20 +65,5 @@ internal sealed class EtcdOptions : IValidatedOptions
                 continue; // said above, in this section's words
             yield return (key switch { "lease-operation-timeout" => "operation-timeout", _ => key }, problem);
         }
-    }
-
-    internal sealed class TlsFiles
-    {
-        /// <summary>CA that signed the etcd members' certificates; empty: the system's trust store.</summary>
-        [ConfigurationKeyName("ca-file")]
-        public string CaFile { get; set; } = "";
-
-        /// <summary>This node's client certificate, for etcd's --client-cert-auth.</summary>
-        [ConfigurationKeyName("cert-file")]
-        public string CertFile { get; set; } = "";
-
-        /// <summary>The key of cert-file.</summary>
-        [ConfigurationKeyName("key-file")]
-        public string KeyFile { get; set; } = "";
     }
 }

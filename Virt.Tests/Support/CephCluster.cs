@@ -212,19 +212,7 @@ internal sealed class CephCluster
 
         """; // Ceph's parser wants the last line ended
 
-    private static async Task<string> Run(string program, params string[] args)
-    {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = "/" };
-        foreach (var a in args)
-            info.ArgumentList.Add(a);
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed ({process.ExitCode}): {await output}{await error}");
-        return await output;
-    }
+    private static Task<string> Run(string program, params string[] args) => ChildProcess.Output(program, args, TimeSpan.FromSeconds(60));
 
     private static int FreePort()
     {

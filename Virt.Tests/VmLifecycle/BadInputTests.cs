@@ -29,6 +29,9 @@ public sealed class BadInputTests : IAsyncLifetime
     {
         var before = await _node.StoredVmEvents();
         using var request = new HttpRequestMessage(method, path);
+        // The body waits for the server's go-ahead (as curl does for large bodies): a refusal on the declared length
+        // then arrives before any of it is sent, instead of a reset mid-upload racing the answer.
+        request.Headers.ExpectContinue = true;
         if (body is not null)
             request.Content = body is string raw ? new StringContent(raw, System.Text.Encoding.UTF8, "application/json") : System.Net.Http.Json.JsonContent.Create(body);
         using var response = await _node.Http.SendAsync(request);
