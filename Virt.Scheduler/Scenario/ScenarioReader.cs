@@ -36,15 +36,7 @@ public static class ScenarioReader
 
     public static PlacementProblem Read(string json)
     {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (JsonException ex)
-        {
-            throw new ScenarioException($"not valid JSON at line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}: {ex.Message.Split(" Path:")[0]}");
-        }
+        var document = Parse(json);
 
         using (document)
         {
@@ -72,17 +64,22 @@ public static class ScenarioReader
     /// One rule object of the scenario format (what <c>virt rule add</c> takes), checked field by field. Its VMs are
     /// not checked against any scenario: a rule may name VMs that do not exist yet.
     /// </summary>
-    public static PlacementRule ReadRule(string json, DateTimeOffset? now = null)
+    /// <summary>Scenario JSON (comments and trailing commas allowed); bad JSON names the line and byte.</summary>
+    private static JsonDocument Parse(string json)
     {
-        JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            return JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         }
         catch (JsonException ex)
         {
             throw new ScenarioException($"not valid JSON at line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}: {ex.Message.Split(" Path:")[0]}");
         }
+    }
+
+    public static PlacementRule ReadRule(string json, DateTimeOffset? now = null)
+    {
+        var document = Parse(json);
 
         using (document)
             return ReadRule(document.RootElement, 0, now);
