@@ -156,7 +156,7 @@ internal static class VmEndpoints
     /// </summary>
     private static async Task<IResult?> Unreachable(ApiContext api, string name, VmCommand command)
     {
-        var hosts = (await api.Ask<Actors.Balancer.BalancerProtocol.Hosts>(api.Balancer, new Actors.Balancer.BalancerProtocol.GetHosts())).Reports;
+        var hosts = (await api.Hosts.Get()).Reports;
         var local = hosts.FirstOrDefault(h => h.Node == api.NodeName);
         if (local is null)
         {
@@ -174,6 +174,8 @@ internal static class VmEndpoints
                 : null;
         }
 
+        if (hosts.All(h => h.Available))
+            return null; // wherever the VM is, its libvirt is reachable: no need to ask the VM where that is
         if (await Ask(api, new VmProtocol.Get(name)) is VmView { Node: { } node } && hosts.FirstOrDefault(h => h.Node == node) is { Available: false })
             return Problems.Unavailable($"libvirt is unreachable on {node}, where {name} is");
         return null;
