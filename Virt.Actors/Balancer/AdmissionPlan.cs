@@ -38,7 +38,7 @@ public static class AdmissionPlan
         if (picture.Hosts.Count == 0)
         {
             foreach (var r in requests)
-                answers[r.Vm] = (null, "no host has reported to the balancer yet");
+                answers[r.Vm] = (null, "no host is reporting to the balancer (none has yet, or each has been silent longer than virt.balancer.host-timeout)");
             return answers;
         }
 
@@ -141,7 +141,7 @@ public static class AdmissionPlan
         var request = new BalancerProtocol.PlaceVm(spec.Name, vm.Op, spec.Vcpus, spec.MemoryMib, spec.Priority, spec.Restart != RestartPolicy.Never);
         var where = vm.OnHost ? $"{spec.Name} runs on {vm.Node}. Placed anew now" : $"{spec.Name} is {Lower(vm.Phase)}. Started now";
         if (picture.Hosts.Count == 0)
-            return $"{where}: no host has reported to the balancer yet";
+            return $"{where}: no host is reporting to the balancer (none has yet, or each has been silent longer than virt.balancer.host-timeout)";
         var problem = Problem([request], picture, new PlanAction.Place(), out var cannot);
         if (cannot.TryGetValue(spec.Name, out var reason))
             return $"{where}: it could not start: {reason}";

@@ -24,6 +24,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     private IActorRef _vms = ActorRefs.Nobody;
     private IActorRef _balancer = ActorRefs.Nobody;
     private readonly LibvirtWorker _worker = new();
+    private bool _listing;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     /// <summary>
@@ -72,6 +73,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         Receive<ConnectFailed>(failed => Disconnected(failed.Cause.Message));
         Receive<Lost>(lost =>
         {
+            _listing = false;
             if (_connected)
                 Disconnected(lost.Reason);
         });
@@ -104,18 +106,22 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         Receive<Verified>(Forward);
         Receive<Report>(_ =>
         {
-            if (!_connected)
-            {
-                ReportHost();
+            // Report now, with the domains as last listed: the listing queues behind the domain work on the libvirt
+            // worker, and under a burst of starts a report that waited for it reached the balancer late enough
+            // for the host to count as silent (it then takes no new VMs). One listing at a time.
+            ReportHost();
+            if (!_connected || _listing)
                 return;
-            }
-
+            _listing = true;
             _worker.Run(() => _worker.Connection!.ListDomains()).PipeTo(Self, success: d => new Listed(d), failure: ex => new Lost(ex.Message));
         });
         Receive<Listed>(listed =>
         {
+            _listing = false;
+            var before = Running();
             _domains = listed.Domains;
-            ReportHost();
+            if (!before.SequenceEqual(Running()))
+                ReportHost(); // what runs here changed since the report just sent
         });
         Receive<GetHealth>(_ => Sender.Tell(new Health(_connected, _error)));
         Receive<GetNodeStatus>(_ =>
@@ -246,7 +252,9 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
 
     private void ReportHost() => _balancer.Tell(new BalancerProtocol.HostReport(
         _nodeName, _host?.Cpus ?? 0, (_host?.MemoryBytes ?? 0) >> 20, _attributes, HostState.Up, _connected && _host is not null,
-        _domains.Where(d => Runs(d.State)).Select(d => d.Name).ToList()));
+        Running()));
+
+    private List<string> Running() => _domains.Where(d => Runs(d.State)).Select(d => d.Name).ToList();
 
     /// <summary>Why the request's fencing token is not good here, or null when it is.</summary>
     private string? Refusal(DomainRequest request)
