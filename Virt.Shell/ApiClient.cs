@@ -81,17 +81,22 @@ internal sealed class ApiClient : IDisposable
             return;
         var text = await response.Content.ReadAsStringAsync();
         string message;
+        List<string>? errors = null;
         try
         {
             var problem = JsonNode.Parse(text);
             message = problem?["detail"]?.GetValue<string>() ?? problem?["title"]?.GetValue<string>() ?? text;
+            if (problem?["errors"] is JsonObject fields)
+            {
+                errors = [.. fields.SelectMany(f => (f.Value as JsonArray ?? []).Select(m => string.IsNullOrEmpty(f.Key) ? $"{m}" : $"{f.Key}: {m}"))];
+            }
         }
         catch (JsonException)
         {
             message = string.IsNullOrWhiteSpace(text) ? $"{(int)response.StatusCode} {response.ReasonPhrase}" : text;
         }
 
-        throw new ApiException((int)response.StatusCode, message);
+        throw new ApiException((int)response.StatusCode, message, errors);
     }
 
     private static string Normalize(string address) =>
@@ -101,9 +106,12 @@ internal sealed class ApiClient : IDisposable
 }
 
 /// <summary>The node answered with an error; the message is its own.</summary>
-internal sealed class ApiException(int status, string message) : Exception(message)
+internal sealed class ApiException(int status, string message, IReadOnlyList<string>? errors = null) : Exception(message)
 {
     public int Status { get; } = status;
+
+    /// <summary>Each problem of a 400 on its own ("field: what is wrong"), when the node listed them.</summary>
+    public IReadOnlyList<string> Errors { get; } = errors is { Count: > 0 } ? errors : [message];
 }
 
 internal sealed class UnreachableException(string message) : Exception(message);

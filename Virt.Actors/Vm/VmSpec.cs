@@ -15,7 +15,10 @@ public enum RestartPolicy
     Never,
 }
 
-/// <summary>A VM as the operator defines it. Sizes: memory in MiB. Optional fields fall back to the node's defaults.</summary>
+/// <summary>
+/// A VM as the operator defines it. Sizes: memory in MiB. Optional fields fall back to the node's defaults.
+/// <see cref="Labels"/> are the operator's key=value tags, for selecting VMs (<c>vm stop --label app=web</c>).
+/// </summary>
 public sealed record VmSpec(
     string Name,
     Guid Uuid,
@@ -27,7 +30,30 @@ public sealed record VmSpec(
     int Priority = 0,
     TimeSpan? StopTimeout = null,
     int? MaxRestarts = null,
-    TimeSpan? RestartWindow = null);
+    TimeSpan? RestartWindow = null,
+    IReadOnlyDictionary<string, string>? Labels = null)
+{
+    /// <summary>
+    /// Whether two specs describe the same machine (uuid, vCPUs, memory, disks, NICs): what the domain is made of, as
+    /// opposed to the policy around it (restart, priority, timeouts, labels), which can change while it runs.
+    /// </summary>
+    public static bool SameMachine(VmSpec a, VmSpec b) =>
+        a.Uuid == b.Uuid && a.Vcpus == b.Vcpus && a.MemoryMib == b.MemoryMib && Text(a.Disks) == Text(b.Disks) && Text(a.Nics) == Text(b.Nics);
+
+    /// <summary>Same in everything (lists and labels by content, not by reference).</summary>
+    public static bool Same(VmSpec a, VmSpec b) => Text(a) == Text(b);
+
+    /// <summary><paramref name="a"/>'s machine with <paramref name="policy"/>'s policy.</summary>
+    public static VmSpec MachineWithPolicy(VmSpec a, VmSpec policy) => a with
+    {
+        Restart = policy.Restart, Priority = policy.Priority, StopTimeout = policy.StopTimeout, MaxRestarts = policy.MaxRestarts,
+        RestartWindow = policy.RestartWindow, Labels = policy.Labels,
+    };
+
+    public bool HasLabel(string key, string value) => Labels is { } labels && labels.TryGetValue(key, out var v) && v == value;
+
+    private static string Text<T>(T value) => System.Text.Json.JsonSerializer.Serialize(value, Persistence.ManifestCodec.JsonOptions);
+}
 
 public enum DiskKind
 {

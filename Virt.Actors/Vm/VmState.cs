@@ -56,6 +56,13 @@ public sealed record VmState : IVirtSerializable
 
     public VmSpec? Spec { get; init; }
 
+    /// <summary>
+    /// A change of the machine (vCPUs, memory, disks, NICs) made while the VM was on its way to a host or on one: it
+    /// becomes <see cref="Spec"/> the next time the VM starts (or stops), so what the balancer counts on a host is
+    /// always what the domain there was made from.
+    /// </summary>
+    public VmSpec? PendingSpec { get; init; }
+
     public PowerState Desired { get; init; } = PowerState.Stopped;
 
     /// <summary>The host it runs on (or is starting or stopping on).</summary>

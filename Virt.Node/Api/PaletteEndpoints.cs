@@ -22,7 +22,9 @@ namespace Virt.Node.Api;
 /// <item><c>palettes[]</c>: <c>name</c>, <c>description</c>, <c>commands[]</c>. A command named "" is the palette itself (<c>virt events</c>).</item>
 /// <item>a command: <c>arguments[]</c> and <c>options[]</c> (<c>name</c>, <c>aliases</c>, <c>type</c> string|int|flag|size|duration|choice|file|json-file|disk|nic,
 /// <c>choices</c>, <c>repeat</c>, <c>required</c>, <c>default</c>, <c>description</c>, <c>complete</c> (a source), <c>to</c>: path | query.KEY | body.FIELD | body);
-/// <c>request</c> {method, path with {ARG}}, or <c>local</c> (run by the shell itself, offline: plan);
+/// <c>request</c> {method, path with {ARG}}, or <c>local</c> (run by the shell itself: plan offline; edit, which opens
+/// the document GET <c>edit.path</c> gives in the person's editor and sends it with the command's <c>request</c>);
+/// <c>refusedIf</c> names an answer field that, when true, non-empty or above zero, makes the exit status 1;
 /// <c>wait</c> {path, field, until[], failed[]} gives --wait/--timeout; <c>follow</c> {path, after, match} gives --follow (server-sent events);
 /// <c>output</c>: <c>table</c> {columns[{header, value, width, align, colour}], items} | <c>fields</c>[{label, value, each, colour}] | <c>line</c>, and <c>empty</c>;
 /// values are templates: {field.path}, {a??b}, {since|age}, optional [ ... {x} ] dropped when x is missing; <c>view</c> names a richer rendering a shell may know.</item>
@@ -131,12 +133,42 @@ internal static class PaletteEndpoints
                       { "label": "memory", "value": "{memoryMib} MiB" },
                       { "label": "restart", "value": "{restart} ({restartsInWindow} restart(s) in the window)" },
                       { "label": "priority", "value": "{priority}" },
+                      { "label": "labels", "value": "[{labels|pairs}]" },
+                      { "label": "pending", "value": "[{pending.vcpus} vCPU, {pending.memoryMib} MiB, {pending.disks|count} disk(s), {pending.nics|count} NIC(s) at its next start]" },
                       { "label": "disk", "each": "disks", "value": "{target} {kind} {path}[ (read-only){readOnly|if}]" },
                       { "label": "nic", "each": "nics", "value": "{kind} {source}[ vlan {vlan}][ ovs{openVSwitch|if}][ mac {mac}]" },
                       { "label": "last error", "value": "[{lastError}]" },
                       { "label": "failure", "each": "failureReasons", "value": "{.}" }
                     ]
                   }
+                },
+                {
+                  "name": "update",
+                  "description": "Change a VM's spec. A running VM's vCPUs, memory, disks and NICs change at its next start (vm show lists them as pending); restart policy, priority, timeouts and labels at once.",
+                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." } ],
+                  "options": [
+                    { "name": "--vcpus", "type": "int", "to": "body.vcpus", "description": "Virtual CPUs." },
+                    { "name": "--memory", "aliases": ["-m"], "type": "size", "to": "body.memory", "description": "Memory, e.g. 8GiB or 512MiB." },
+                    { "name": "--disk", "type": "disk", "repeat": true, "to": "body.disks", "description": "Replace the disks: PATH, file:PATH, block:DEV or rbd:POOL/IMAGE,... (repeatable)." },
+                    { "name": "--nic", "type": "nic", "repeat": true, "to": "body.nics", "description": "Replace the NICs: network:NAME or bridge:NAME, with ,mac= ,vlan= ,ovs (repeatable)." },
+                    { "name": "--restart", "type": "choice", "choices": ["always", "on-failure", "never"], "to": "body.restart", "description": "Restart policy." },
+                    { "name": "--priority", "type": "int", "to": "body.priority", "description": "Placement priority; higher goes first." },
+                    { "name": "--stop-timeout", "type": "duration", "to": "body.stopTimeout", "description": "How long a graceful stop may take, e.g. 30s." },
+                    { "name": "--max-restarts", "type": "int", "to": "body.maxRestarts", "description": "Automatic restarts allowed within the restart window." },
+                    { "name": "--file", "aliases": ["-f"], "type": "json-file", "to": "body", "description": "Read the fields to change from a JSON file (a merge patch: null removes)." }
+                  ],
+                  "request": { "method": "PATCH", "path": "/v1/vms/{NAME}" },
+                  "output": { "line": "{name}: updated ({vcpus} vCPU, {memoryMib} MiB)[; it keeps running as it is until its next start, which takes {pending.vcpus} vCPU, {pending.memoryMib} MiB]" }
+                },
+                {
+                  "name": "edit",
+                  "description": "Edit a VM's spec as JSON in $VISUAL or $EDITOR; saved, it is sent as vm update would. A refused edit reopens with what is wrong; nothing is lost.",
+                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." } ],
+                  "options": [ { "name": "--from", "type": "file", "description": "Open this file (a kept edit) instead of the VM's spec." } ],
+                  "local": "edit",
+                  "edit": { "path": "/v1/vms/{NAME}/spec" },
+                  "request": { "method": "PUT", "path": "/v1/vms/{NAME}" },
+                  "output": { "line": "{name}: updated ({vcpus} vCPU, {memoryMib} MiB)[; it keeps running as it is until its next start, which takes {pending.vcpus} vCPU, {pending.memoryMib} MiB]" }
                 },
                 {
                   "name": "start",

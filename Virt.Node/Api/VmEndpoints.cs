@@ -30,6 +30,8 @@ internal static class VmEndpoints
             });
         vms.MapGet("/{name}", Show);
         vms.MapPut("/{name}", Update);
+        vms.MapPatch("/{name}", Patch);
+        vms.MapGet("/{name}/spec", Spec);
         vms.MapPost("/{name}/start", (string name, HttpRequest request, ApiContext api) =>
             request.Query.TryGetValue("node", out var pin) && !VmSpecValidator.IsValidName(pin.ToString())
                 ? Task.FromResult(Problems.BadQuery("node", $"'{pin}' is not a node name; 'virt cluster show' lists the members"))
@@ -80,6 +82,37 @@ internal static class VmEndpoints
         var keepUuid = body.TryGetProperty("uuid", out _) ? spec : spec with { Uuid = view.Spec.Uuid };
         return await Command(api, name, new VmCommand.UpdateSpec(keepUuid), needsLibvirt: false);
     }
+
+    /// <summary>
+    /// <c>PATCH /v1/vms/NAME</c>: a JSON merge patch onto the spec the VM will have (its pending one, if any), checked
+    /// as a whole spec, so an unknown field or a bad value is a 400 and nothing changes.
+    /// </summary>
+    private static async Task<IResult> Patch(string name, HttpRequest request, ApiContext api)
+    {
+        var (body, error) = await ReadBody(request);
+        if (error is not null)
+            return error;
+        if (body.ValueKind != JsonValueKind.Object)
+            return Problems.BadRequest([new FieldError("", "the body must be a JSON object with the fields to change, like {\"memory\": \"8GiB\"}")]);
+        var current = await Ask(api, new VmProtocol.Get(name));
+        if (current is not VmView view)
+            return current as IResult ?? Problems.NotFound(name);
+        var merged = SpecDocument.Merge(view.PendingSpec ?? view.Spec, body);
+        var (spec, errors) = VmRequest.Read(JsonSerializer.SerializeToElement(merged), name);
+        if (spec is null)
+            return Problems.BadRequest(errors);
+        return await Command(api, name, new VmCommand.UpdateSpec(spec), needsLibvirt: false);
+    }
+
+    /// <summary><c>GET /v1/vms/NAME/spec</c>: the spec it will start with, as a body PUT takes back (what <c>virt vm edit</c> opens).</summary>
+    private static async Task<IResult> Spec(string name, ApiContext api) =>
+        await Ask(api, new VmProtocol.Get(name)) switch
+        {
+            VmView view => Results.Json(SpecDocument.Of(view.PendingSpec ?? view.Spec), ApiJson.Options),
+            VmProtocol.NotFound => Problems.NotFound(name),
+            IResult problem => problem,
+            var other => throw new InvalidOperationException($"unexpected reply {other}"),
+        };
 
     private static async Task<IResult> List(ApiContext api)
     {

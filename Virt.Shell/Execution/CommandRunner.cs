@@ -13,7 +13,7 @@ internal static class CommandRunner
     public static async Task<int> Run(ParsedCommand parsed, ApiClient? node, CancellationToken cancellationToken)
     {
         var command = parsed.Command;
-        if (command.Local is { } local)
+        if (command.Local is { } local && local != EditCommand.Name)
         {
             return local == PlanCommand.Name
                 ? PlanCommand.Run(parsed)
@@ -21,6 +21,8 @@ internal static class CommandRunner
         }
 
         var client = node ?? throw new InvalidOperationException($"{parsed.Title} needs a node, and none was given");
+        if (command.Local == EditCommand.Name)
+            return await EditCommand.Run(parsed, client, cancellationToken);
         var (method, path, body) = RequestBuilder.Build(parsed);
         var answer = await client.Send(method, path, body, cancellationToken);
         var json = parsed.Flag(StandardOption.Json);
@@ -37,8 +39,19 @@ internal static class CommandRunner
             JsonOutput.Print(answer);
         else
             Printer.Print(command, answer, parsed.Values);
-        return failed ? ExitCode.Refused : ExitCode.Done;
+        return failed || Refused(command, answer) ? ExitCode.Refused : ExitCode.Done;
     }
+
+    /// <summary>The answer says some of what was asked was refused (see <see cref="PaletteCommand.RefusedIf"/>).</summary>
+    private static bool Refused(PaletteCommand command, JsonNode answer) =>
+        command.RefusedIf is { } field && Template.Lookup(answer, field) switch
+        {
+            JsonArray list => list.Count > 0,
+            JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.True => true,
+            JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.Number => v.GetValue<double>() > 0,
+            JsonObject o => o.Count > 0,
+            _ => false,
+        };
 
     /// <summary>Polls until the field reaches one of the awaited values; false deadline is exit 4, a "failed" value exit 1.</summary>
     private static async Task<(JsonNode Answer, bool Failed)> Wait(ParsedCommand parsed, WaitSpec wait, JsonNode answer, ApiClient client, CancellationToken cancellationToken)

@@ -22,8 +22,10 @@ internal sealed record Palette(string Name, string Description, List<PaletteComm
 /// <summary>
 /// One command. <paramref name="Name"/> "" makes the palette itself the command (<c>virt events</c>). Either
 /// <paramref name="Request"/> (an HTTP call to the node) or <paramref name="Local"/> (something this shell runs
-/// itself, offline: <c>plan</c>). <paramref name="View"/> names a richer rendering the shell may know;
-/// <paramref name="Output"/> is the generic one and the fallback.
+/// itself: <c>plan</c> offline, <c>edit</c> with the node). <paramref name="View"/> names a richer rendering the shell may know;
+/// <paramref name="Output"/> is the generic one and the fallback. <paramref name="RefusedIf"/> names a field of the
+/// answer that, when true, a non-empty list or a number above zero, makes the exit status 1 (a bulk command where some
+/// VMs refused).
 /// </summary>
 internal sealed record PaletteCommand(
     string Name,
@@ -36,7 +38,9 @@ internal sealed record PaletteCommand(
     FollowSpec? Follow,
     OutputSpec? Output,
     string? View,
-    WatchSpec? Watch = null);
+    WatchSpec? Watch = null,
+    EditSpec? Edit = null,
+    string? RefusedIf = null);
 
 /// <summary>
 /// A positional argument (<c>NAME</c>) or an option (<c>--vcpus</c>). <paramref name="Type"/>: string, int, flag,
@@ -60,6 +64,12 @@ internal sealed record RequestTemplate(string Method, string Path);
 
 /// <summary>What <c>--wait</c> polls: GET <paramref name="Path"/> until <paramref name="Field"/> is one of <paramref name="Until"/>; ending in <paramref name="Failed"/> is a refusal.</summary>
 internal sealed record WaitSpec(string Path, string Field, List<string> Until, List<string>? Failed);
+
+/// <summary>
+/// What <c>local: "edit"</c> opens: GET <paramref name="Path"/> gives the document to edit; the command's request sends
+/// it back.
+/// </summary>
+internal sealed record EditSpec(string Path);
 
 /// <summary>With <c>--watch</c>, the command is asked again every <paramref name="Seconds"/> and its output redrawn in place.</summary>
 internal sealed record WatchSpec(int Seconds);

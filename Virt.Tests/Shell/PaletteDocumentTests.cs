@@ -39,7 +39,10 @@ public sealed class PaletteDocumentTests
         {
             foreach (var command in palette.Commands)
             {
-                Assert.True(command.Request is not null ^ command.Local is not null, $"{palette.Name} {command.Name}: a request or a local runner, not both");
+                if (command.Local == "edit")
+                    Assert.True(command.Request is not null && command.Edit is not null, $"{palette.Name} {command.Name}: an edit needs the document to edit and a request to send it");
+                else
+                    Assert.True(command.Request is not null ^ command.Local is not null, $"{palette.Name} {command.Name}: a request or a local runner, not both");
                 foreach (var parameter in (command.Arguments ?? []).Concat(command.Options ?? []))
                 {
                     Assert.Contains(parameter.Type, new[] { "string", "int", "flag", "size", "duration", "choice", "file", "json-file", "disk", "nic" });
