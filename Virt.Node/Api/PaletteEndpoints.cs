@@ -20,11 +20,13 @@ namespace Virt.Node.Api;
 /// <item><c>cluster</c>, <c>node</c>: who answers, for the shell's prompt.</item>
 /// <item><c>completions</c>: named sources of live names: GET <c>path</c>, the array (or its <c>items</c> field), <c>value</c> per item.</item>
 /// <item><c>palettes[]</c>: <c>name</c>, <c>description</c>, <c>commands[]</c>. A command named "" is the palette itself (<c>virt events</c>).</item>
-/// <item>a command: <c>arguments[]</c> and <c>options[]</c> (<c>name</c>, <c>aliases</c>, <c>type</c> string|int|flag|size|duration|choice|file|json-file|disk|nic,
+/// <item>a command: <c>arguments[]</c> and <c>options[]</c> (<c>name</c>, <c>aliases</c>, <c>type</c> string|int|flag|size|duration|choice|file|json-file|disk|nic|label|label-key,
 /// <c>choices</c>, <c>repeat</c>, <c>required</c>, <c>default</c>, <c>description</c>, <c>complete</c> (a source), <c>to</c>: path | query.KEY | body.FIELD | body);
 /// <c>request</c> {method, path with {ARG}}, or <c>local</c> (run by the shell itself: plan offline; edit, which opens
 /// the document GET <c>edit.path</c> gives in the person's editor and sends it with the command's <c>request</c>);
 /// <c>refusedIf</c> names an answer field that, when true, non-empty or above zero, makes the exit status 1;
+/// <c>each</c> names the answer's list when a command acted on several VMs: output and --wait apply to each item;
+/// <c>oneOf</c> lists parameters of which exactly one must be given;
 /// <c>wait</c> {path, field, until[], failed[]} gives --wait/--timeout; <c>follow</c> {path, after, match} gives --follow (server-sent events);
 /// <c>output</c>: <c>table</c> {columns[{header, value, width, align, colour}], items} | <c>fields</c>[{label, value, each, colour}] | <c>line</c>, and <c>empty</c>;
 /// values are templates: {field.path}, {a??b}, {since|age}, optional [ ... {x} ] dropped when x is missing; <c>view</c> names a richer rendering a shell may know.</item>
@@ -92,6 +94,7 @@ internal static class PaletteEndpoints
                     { "name": "--nic", "type": "nic", "repeat": true, "to": "body.nics", "description": "A NIC: network:NAME or bridge:NAME, with ,mac= ,vlan= ,ovs (repeatable)." },
                     { "name": "--restart", "type": "choice", "choices": ["always", "on-failure", "never"], "to": "body.restart", "description": "Restart policy (default always)." },
                     { "name": "--priority", "type": "int", "to": "body.priority", "description": "Placement priority; higher goes first." },
+                    { "name": "--label", "aliases": ["-l"], "type": "label", "repeat": true, "to": "body.labels", "description": "A label KEY=VALUE, for selecting VMs (repeatable)." },
                     { "name": "--file", "aliases": ["-f"], "type": "json-file", "to": "body", "description": "Read the whole spec from a JSON file instead." }
                   ],
                   "request": { "method": "POST", "path": "/v1/vms" },
@@ -99,7 +102,8 @@ internal static class PaletteEndpoints
                 },
                 {
                   "name": "list",
-                  "description": "List VMs.",
+                  "description": "List VMs; --label keeps those with every label given.",
+                  "options": [ { "name": "--label", "aliases": ["-l"], "type": "label", "repeat": true, "to": "query.label", "description": "Only VMs with this label KEY=VALUE (repeatable: all of them)." } ],
                   "request": { "method": "GET", "path": "/v1/vms" },
                   "output": {
                     "table": {
@@ -111,7 +115,8 @@ internal static class PaletteEndpoints
                         { "header": "VCPUS", "value": "{vcpus}" },
                         { "header": "MEMORY", "value": "{memoryMib} MiB" },
                         { "header": "RESTARTS", "value": "{restartsInWindow}" },
-                        { "header": "SINCE", "value": "{since|age}" }
+                        { "header": "SINCE", "value": "{since|age}" },
+                        { "header": "LABELS", "value": "[{labels|pairs}]" }
                       ]
                     },
                     "empty": "No VMs. Create one with: virt vm create --name web-1 --vcpus 2 --memory 2GiB"
@@ -155,6 +160,8 @@ internal static class PaletteEndpoints
                     { "name": "--priority", "type": "int", "to": "body.priority", "description": "Placement priority; higher goes first." },
                     { "name": "--stop-timeout", "type": "duration", "to": "body.stopTimeout", "description": "How long a graceful stop may take, e.g. 30s." },
                     { "name": "--max-restarts", "type": "int", "to": "body.maxRestarts", "description": "Automatic restarts allowed within the restart window." },
+                    { "name": "--label", "aliases": ["-l"], "type": "label", "repeat": true, "to": "body.labels", "description": "Add or change a label KEY=VALUE (repeatable)." },
+                    { "name": "--remove-label", "type": "label-key", "repeat": true, "to": "body.labels", "description": "Remove the label KEY (repeatable)." },
                     { "name": "--file", "aliases": ["-f"], "type": "json-file", "to": "body", "description": "Read the fields to change from a JSON file (a merge patch: null removes)." }
                   ],
                   "request": { "method": "PATCH", "path": "/v1/vms/{NAME}" },
@@ -172,21 +179,33 @@ internal static class PaletteEndpoints
                 },
                 {
                   "name": "start",
-                  "description": "Start a VM; the balancer chooses the host, or --node pins it (still checked).",
-                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." } ],
-                  "options": [ { "name": "--node", "type": "string", "complete": "nodes", "to": "query.node", "description": "Start it on this host only." } ],
-                  "request": { "method": "POST", "path": "/v1/vms/{NAME}/start" },
+                  "description": "Start a VM (or every VM with --label); the balancer chooses the host, or --node pins it (still checked).",
+                  "arguments": [ { "name": "NAME", "type": "string", "complete": "vms", "to": "path", "description": "The VM (or --label)." } ],
+                  "options": [
+                    { "name": "--node", "type": "string", "complete": "nodes", "to": "query.node", "description": "Start it on this host only." },
+                    { "name": "--label", "aliases": ["-l"], "type": "label", "repeat": true, "to": "query.label", "description": "Every VM with this label KEY=VALUE (repeatable: all of them); each VM's outcome is printed." }
+                  ],
+                  "request": { "method": "POST", "path": "/v1/vms[/{NAME}]/start" },
                   "wait": { "path": "/v1/vms/{NAME}", "field": "state", "until": ["running", "failed"], "failed": ["failed"] },
-                  "output": { "line": "{name}: {state}[ (last error: {lastError})]" }
+                  "each": "vms",
+                  "oneOf": ["NAME", "--label"],
+                  "refusedIf": "refused",
+                  "output": { "line": "{name}: {state}[ (last error: {lastError})][, refused: {reason}]" }
                 },
                 {
                   "name": "stop",
-                  "description": "Stop a VM gracefully (destroyed after its stop timeout); --force destroys at once.",
-                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." } ],
-                  "options": [ { "name": "--force", "type": "flag", "to": "query.force", "description": "Destroy instead of a graceful shutdown." } ],
-                  "request": { "method": "POST", "path": "/v1/vms/{NAME}/stop" },
+                  "description": "Stop a VM (or every VM with --label) gracefully (destroyed after its stop timeout); --force destroys at once.",
+                  "arguments": [ { "name": "NAME", "type": "string", "complete": "vms", "to": "path", "description": "The VM (or --label)." } ],
+                  "options": [
+                    { "name": "--force", "type": "flag", "to": "query.force", "description": "Destroy instead of a graceful shutdown." },
+                    { "name": "--label", "aliases": ["-l"], "type": "label", "repeat": true, "to": "query.label", "description": "Every VM with this label KEY=VALUE (repeatable: all of them); each VM's outcome is printed." }
+                  ],
+                  "request": { "method": "POST", "path": "/v1/vms[/{NAME}]/stop" },
                   "wait": { "path": "/v1/vms/{NAME}", "field": "state", "until": ["stopped", "failed"], "failed": ["failed"] },
-                  "output": { "line": "{name}: {state}[ (last error: {lastError})]" }
+                  "each": "vms",
+                  "oneOf": ["NAME", "--label"],
+                  "refusedIf": "refused",
+                  "output": { "line": "{name}: {state}[ (last error: {lastError})][, refused: {reason}]" }
                 },
                 {
                   "name": "restart",

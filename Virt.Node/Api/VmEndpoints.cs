@@ -28,21 +28,29 @@ internal static class VmEndpoints
                 (true, _) => ClearAllFailures(api),
                 _ => Task.FromResult(Problems.BadQuery("all", "give a VM name (POST /v1/vms/NAME/clear-failures), or all=true for every VM")),
             });
+        vms.MapPost("/start", (HttpRequest request, ApiContext api) => Bulk(request, api, "start", _ => new VmCommand.Start()));
+        vms.MapPost("/stop", (HttpRequest request, ApiContext api) =>
+            Flag(request, "force") is var (force, bad) && bad is not null ? Task.FromResult(bad) : Bulk(request, api, "stop", _ => new VmCommand.Stop(force)));
         vms.MapGet("/{name}", Show);
         vms.MapPut("/{name}", Update);
         vms.MapPatch("/{name}", Patch);
         vms.MapGet("/{name}/spec", Spec);
         vms.MapPost("/{name}/start", (string name, HttpRequest request, ApiContext api) =>
-            request.Query.TryGetValue("node", out var pin) && !VmSpecValidator.IsValidName(pin.ToString())
+            request.Query.ContainsKey("label") ? Task.FromResult(NameAndLabel(name))
+            : request.Query.TryGetValue("node", out var pin) && !VmSpecValidator.IsValidName(pin.ToString())
                 ? Task.FromResult(Problems.BadQuery("node", $"'{pin}' is not a node name; 'virt cluster show' lists the members"))
                 : Command(api, name, new VmCommand.Start(request.Query.TryGetValue("node", out var node) ? node.ToString() : null), needsLibvirt: true));
         vms.MapPost("/{name}/stop", (string name, HttpRequest request, ApiContext api) =>
+            request.Query.ContainsKey("label") ? Task.FromResult(NameAndLabel(name)) :
             Flag(request, "force") is var (force, bad) && bad is not null ? Task.FromResult(bad) : Command(api, name, new VmCommand.Stop(force), needsLibvirt: true));
         vms.MapPost("/{name}/restart", (string name, ApiContext api) => Command(api, name, new VmCommand.Restart(), needsLibvirt: true));
         vms.MapPost("/{name}/clear-failures", (string name, ApiContext api) => Command(api, name, new VmCommand.ClearFailures(), needsLibvirt: false));
         vms.MapDelete("/{name}", (string name, HttpRequest request, ApiContext api) =>
             Flag(request, "force") is var (force, bad) && bad is not null ? Task.FromResult(bad) : Command(api, name, new VmCommand.Delete(force), needsLibvirt: true));
     }
+
+    private static IResult NameAndLabel(string name) =>
+        Problems.BadQuery("label", $"give a VM name ({name}) or labels, not both: with labels the command is for every VM that has them");
 
     /// <summary>A boolean query parameter: absent is false; anything but true/false is a 400 that says so.</summary>
     internal static (bool Value, IResult? Error) Flag(HttpRequest request, string name)
@@ -114,12 +122,15 @@ internal static class VmEndpoints
             var other => throw new InvalidOperationException($"unexpected reply {other}"),
         };
 
-    private static async Task<IResult> List(ApiContext api)
+    private static async Task<IResult> List(HttpRequest request, ApiContext api)
     {
+        var (selector, bad) = LabelSelector.From(request);
+        if (bad is not null)
+            return bad;
         try
         {
             var listing = await api.Ask<VmIndexProtocol.Listing>(api.Index, new VmIndexProtocol.List());
-            return Results.Json(listing.Vms.Select(v => VmResource.Of(api.View(v))), ApiJson.Options);
+            return Results.Json(listing.Vms.Where(v => selector.Matches(v.Spec!)).Select(v => VmResource.Of(api.View(v))), ApiJson.Options);
         }
         catch (Akka.Actor.AskTimeoutException)
         {
@@ -161,12 +172,67 @@ internal static class VmEndpoints
         return Results.Json(new { Cleared = cleared, Refused = refused, Message = message }, ApiJson.Options);
     }
 
+    /// <summary>
+    /// <c>POST /v1/vms/start|stop?label=KEY=VALUE</c>: the command for every VM with those labels, each answered as
+    /// its own command would be (a start once placed). The answer lists each VM's outcome and names the refused ones;
+    /// it is 200 even when some refused, since the others were done.
+    /// </summary>
+    private static async Task<IResult> Bulk(HttpRequest request, ApiContext api, string verb, Func<string, VmCommand> command)
+    {
+        var (selector, bad) = LabelSelector.From(request);
+        if (bad is not null)
+            return bad;
+        if (selector.IsEmpty)
+            return Problems.BadQuery("label", $"give a VM name (POST /v1/vms/NAME/{verb}), or label=KEY=VALUE for every VM with that label");
+        VmIndexProtocol.Listing listing;
+        try
+        {
+            listing = await api.Ask<VmIndexProtocol.Listing>(api.Index, new VmIndexProtocol.List());
+        }
+        catch (Akka.Actor.AskTimeoutException)
+        {
+            return Problems.Timeout(api.Timeout);
+        }
+
+        var names = listing.Vms.Where(v => v.Exists && selector.Matches(v.Spec!)).Select(v => v.Spec!.Name).Order(StringComparer.Ordinal).ToList();
+        var outcomes = await Task.WhenAll(names.Select(name => Outcome(api, name, command(name))));
+        var refused = outcomes.Where(o => o["accepted"]?.GetValue<bool>() != true).Select(o => o["name"]!.GetValue<string>()).ToList();
+        var message = names.Count == 0
+            ? $"no VM has the label(s) {selector}; 'virt vm list' shows the VMs and their labels"
+            : $"{verb}: {names.Count - refused.Count} of {names.Count} VM(s) with {selector} accepted{(refused.Count > 0 ? $"; refused: {string.Join(", ", refused)}" : "")}";
+        return Results.Json(new { Vms = outcomes, Refused = refused, Message = message }, ApiJson.Options);
+    }
+
+    /// <summary>One VM's part of a bulk answer: its name, whether the command was accepted, its state, and why not.</summary>
+    private static async Task<System.Text.Json.Nodes.JsonObject> Outcome(ApiContext api, string name, VmCommand command)
+    {
+        System.Text.Json.Nodes.JsonObject Of(bool accepted, VmPhase? state, string? reason, string? lastError = null)
+        {
+            var outcome = new System.Text.Json.Nodes.JsonObject { ["name"] = name, ["accepted"] = accepted, ["state"] = state is { } p ? ApiJson.Name(p) : null };
+            if (reason is not null)
+                outcome["reason"] = reason;
+            if (lastError is not null)
+                outcome["lastError"] = lastError;
+            return outcome;
+        }
+
+        if (await Unreachable(api, name, command) is { } unavailable)
+            return Of(false, null, $"{unavailable}; nothing was changed");
+        return await Ask(api, new VmProtocol.Command(name, command)) switch
+        {
+            VmProtocol.Result { Accepted: true } ok => Of(true, ok.Phase, null, ok.View?.LastError),
+            VmProtocol.Result refused => Of(false, refused.Phase, refused.Reason),
+            VmProtocol.NotFound => Of(false, null, "it no longer exists"),
+            _ => Of(false, null, $"no answer within {api.Timeout.TotalSeconds:0} s; it may still be done, check with 'virt vm show {name}'"),
+        };
+    }
+
     private static async Task<IResult> Command(ApiContext api, string name, VmCommand command, bool needsLibvirt, bool created = false)
     {
         if (!VmSpecValidator.IsValidName(name))
             return command is VmCommand.Define ? Problems.BadRequest([new FieldError("name", $"'{name}' is not a valid VM name: use {VmSpecValidator.NameRuleText}")]) : Problems.NotFound(name);
         if (needsLibvirt && await Unreachable(api, name, command) is { } unavailable)
-            return unavailable;
+            return Problems.Unavailable(unavailable);
 
         return await Ask(api, new VmProtocol.Command(name, command)) switch
         {
@@ -187,7 +253,8 @@ internal static class VmEndpoints
     /// every host's (or the pinned one's); otherwise the libvirt of the host the VM is on. This node's own libvirt
     /// says nothing about a VM on another host. Hosts are as the balancer last heard from their agents.
     /// </summary>
-    private static async Task<IResult?> Unreachable(ApiContext api, string name, VmCommand command)
+    /// <returns>What is unreachable, or null.</returns>
+    private static async Task<string?> Unreachable(ApiContext api, string name, VmCommand command)
     {
         var hosts = (await api.Ask<Actors.Balancer.BalancerProtocol.Hosts>(api.Balancer, new Actors.Balancer.BalancerProtocol.GetHosts())).Reports;
         var local = hosts.FirstOrDefault(h => h.Node == api.NodeName);
@@ -196,19 +263,19 @@ internal static class VmEndpoints
             // The balancer has not heard from this host yet: this node's own agent knows.
             var health = await api.Ask<Health>(api.Agent, new GetHealth());
             if (!health.Healthy && hosts.Count == 0)
-                return Problems.Unavailable(health.Error ?? "libvirt is unreachable");
+                return health.Error ?? "libvirt is unreachable";
         }
 
         if (command is VmCommand.Start start)
         {
             var candidates = hosts.Where(h => start.Pin is null || h.Node == start.Pin).ToList();
             return candidates.Count > 0 && candidates.All(h => !h.Available)
-                ? Problems.Unavailable($"libvirt is unreachable on {string.Join(", ", candidates.Select(h => h.Node))}")
+                ? $"libvirt is unreachable on {string.Join(", ", candidates.Select(h => h.Node))}"
                 : null;
         }
 
         if (await Ask(api, new VmProtocol.Get(name)) is VmView { Node: { } node } && hosts.FirstOrDefault(h => h.Node == node) is { Available: false })
-            return Problems.Unavailable($"libvirt is unreachable on {node}, where {name} is");
+            return $"libvirt is unreachable on {node}, where {name} is";
         return null;
     }
 

@@ -25,7 +25,9 @@ internal sealed record Palette(string Name, string Description, List<PaletteComm
 /// itself: <c>plan</c> offline, <c>edit</c> with the node). <paramref name="View"/> names a richer rendering the shell may know;
 /// <paramref name="Output"/> is the generic one and the fallback. <paramref name="RefusedIf"/> names a field of the
 /// answer that, when true, a non-empty list or a number above zero, makes the exit status 1 (a bulk command where some
-/// VMs refused).
+/// VMs refused). <paramref name="Each"/> names a list field of the answer: when the answer has it, the command acted
+/// on each item in it (a bulk stop by label), and the output and --wait apply to each item (by its <c>name</c>).
+/// <paramref name="OneOf"/>: exactly one of these parameters must be given (<c>NAME</c> or <c>--label</c>).
 /// </summary>
 internal sealed record PaletteCommand(
     string Name,
@@ -40,11 +42,14 @@ internal sealed record PaletteCommand(
     string? View,
     WatchSpec? Watch = null,
     EditSpec? Edit = null,
-    string? RefusedIf = null);
+    string? RefusedIf = null,
+    string? Each = null,
+    List<string>? OneOf = null);
 
 /// <summary>
 /// A positional argument (<c>NAME</c>) or an option (<c>--vcpus</c>). <paramref name="Type"/>: string, int, flag,
-/// size, duration, choice, file, json-file, disk, nic. <paramref name="To"/> says where the value goes:
+/// size, duration, choice, file, json-file, disk, nic, label (KEY=VALUE, into an object), label-key (KEY, set to null
+/// in that object: removed by a merge patch). <paramref name="To"/> says where the value goes:
 /// <c>path</c> (the <c>{NAME}</c> in the request path), <c>query.KEY</c>, <c>body.FIELD</c>, or <c>body</c>
 /// (a json-file that is the whole body). <paramref name="Complete"/> names a completion source.
 /// </summary>

@@ -45,7 +45,7 @@ public sealed class PaletteDocumentTests
                     Assert.True(command.Request is not null ^ command.Local is not null, $"{palette.Name} {command.Name}: a request or a local runner, not both");
                 foreach (var parameter in (command.Arguments ?? []).Concat(command.Options ?? []))
                 {
-                    Assert.Contains(parameter.Type, new[] { "string", "int", "flag", "size", "duration", "choice", "file", "json-file", "disk", "nic" });
+                    Assert.Contains(parameter.Type, new[] { "string", "int", "flag", "size", "duration", "choice", "file", "json-file", "disk", "nic", "label", "label-key" });
                     if (parameter.Complete is { } source)
                         Assert.True(document.Completions!.ContainsKey(source), $"{palette.Name} {command.Name} {parameter.Name}: no completion source '{source}'");
                     if (parameter.To == "path")
