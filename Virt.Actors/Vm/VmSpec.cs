@@ -18,6 +18,7 @@ public enum RestartPolicy
 /// <summary>
 /// A VM as the operator defines it. Sizes: memory in MiB. Optional fields fall back to the node's defaults.
 /// <see cref="Labels"/> are the operator's key=value tags, for selecting VMs (<c>vm stop --label app=web</c>).
+/// <see cref="Vnc"/> gives the domain a VNC display on <see cref="VncPort"/> (null: libvirt picks a free one).
 /// </summary>
 public sealed record VmSpec(
     string Name,
@@ -31,14 +32,16 @@ public sealed record VmSpec(
     TimeSpan? StopTimeout = null,
     int? MaxRestarts = null,
     TimeSpan? RestartWindow = null,
-    IReadOnlyDictionary<string, string>? Labels = null)
+    IReadOnlyDictionary<string, string>? Labels = null,
+    bool Vnc = false,
+    int? VncPort = null)
 {
     /// <summary>
-    /// Whether two specs describe the same machine (uuid, vCPUs, memory, disks, NICs): what the domain is made of, as
+    /// Whether two specs describe the same machine (uuid, vCPUs, memory, disks, NICs, display): what the domain is made of, as
     /// opposed to the policy around it (restart, priority, timeouts, labels), which can change while it runs.
     /// </summary>
     public static bool SameMachine(VmSpec a, VmSpec b) =>
-        a.Uuid == b.Uuid && a.Vcpus == b.Vcpus && a.MemoryMib == b.MemoryMib && Text(a.Disks) == Text(b.Disks) && Text(a.Nics) == Text(b.Nics);
+        a.Uuid == b.Uuid && a.Vcpus == b.Vcpus && a.MemoryMib == b.MemoryMib && a.Vnc == b.Vnc && a.VncPort == b.VncPort && Text(a.Disks) == Text(b.Disks) && Text(a.Nics) == Text(b.Nics);
 
     /// <summary>Same in everything (lists and labels by content, not by reference).</summary>
     public static bool Same(VmSpec a, VmSpec b) => Text(a) == Text(b);

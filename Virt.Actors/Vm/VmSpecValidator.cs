@@ -57,6 +57,10 @@ public static partial class VmSpecValidator
         if (spec.RestartWindow is { } window && window <= TimeSpan.Zero)
             errors.Add(new FieldError("restartWindow", "must be positive"));
 
+        if (spec.VncPort is < 5900 or > 65535)
+            errors.Add(new FieldError("vncPort", $"must be between 5900 and 65535, not {spec.VncPort} (leave it out and libvirt picks a free port)"));
+        if (spec.VncPort is not null && !spec.Vnc)
+            errors.Add(new FieldError("vncPort", "needs \"vnc\": true"));
         if (spec.Labels is { } labels)
         {
             if (labels.Count > MaxLabels)

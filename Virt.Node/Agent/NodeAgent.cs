@@ -286,7 +286,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         switch (request)
         {
             case StartDomain start:
-                var xml = DomainXml.Render(start.Spec, _domainType);
+                var xml = DomainXml.Render(start.Spec, _domainType, _options.VncListen);
                 var state = c.State(start.Name);
                 if (state is null || !_defined.TryGetValue(start.Name, out var known) || known != xml)
                 {

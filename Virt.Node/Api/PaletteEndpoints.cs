@@ -95,6 +95,8 @@ internal static class PaletteEndpoints
                     { "name": "--restart", "type": "choice", "choices": ["always", "on-failure", "never"], "to": "body.restart", "description": "Restart policy (default always)." },
                     { "name": "--priority", "type": "int", "to": "body.priority", "description": "Placement priority; higher goes first." },
                     { "name": "--label", "aliases": ["-l"], "type": "label", "repeat": true, "to": "body.labels", "description": "A label KEY=VALUE, for selecting VMs (repeatable)." },
+                    { "name": "--vnc", "type": "flag", "to": "body.vnc", "description": "Give it a VNC display ('virt vm vnc NAME' says where)." },
+                    { "name": "--vnc-port", "type": "int", "to": "body.vncPort", "description": "The display's port (5900-65535); default: libvirt picks one." },
                     { "name": "--file", "aliases": ["-f"], "type": "json-file", "to": "body", "description": "Read the whole spec from a JSON file instead." }
                   ],
                   "request": { "method": "POST", "path": "/v1/vms" },
@@ -162,6 +164,8 @@ internal static class PaletteEndpoints
                     { "name": "--max-restarts", "type": "int", "to": "body.maxRestarts", "description": "Automatic restarts allowed within the restart window." },
                     { "name": "--label", "aliases": ["-l"], "type": "label", "repeat": true, "to": "body.labels", "description": "Add or change a label KEY=VALUE (repeatable)." },
                     { "name": "--remove-label", "type": "label-key", "repeat": true, "to": "body.labels", "description": "Remove the label KEY (repeatable)." },
+                    { "name": "--vnc", "type": "flag", "to": "body.vnc", "description": "Give it a VNC display." },
+                    { "name": "--vnc-port", "type": "int", "to": "body.vncPort", "description": "The display's port (5900-65535)." },
                     { "name": "--file", "aliases": ["-f"], "type": "json-file", "to": "body", "description": "Read the fields to change from a JSON file (a merge patch: null removes)." }
                   ],
                   "request": { "method": "PATCH", "path": "/v1/vms/{NAME}" },
@@ -222,6 +226,41 @@ internal static class PaletteEndpoints
                   "options": [ { "name": "--force", "type": "flag", "to": "query.force", "description": "Stop the VM first if it runs." } ],
                   "request": { "method": "DELETE", "path": "/v1/vms/{NAME}" },
                   "output": { "line": "{NAME}: deleted" }
+                },
+                {
+                  "name": "reset",
+                  "description": "Reset a running VM at once, like its reset button (no shutdown; the guest boots again).",
+                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." } ],
+                  "request": { "method": "POST", "path": "/v1/vms/{NAME}/reset" },
+                  "output": { "line": "{message}" }
+                },
+                {
+                  "name": "sysrq",
+                  "description": "Send a magic SysRq key to a running Linux guest (Alt+SysRq+KEY): h lists them on its console, s syncs, b reboots.",
+                  "arguments": [
+                    { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." },
+                    { "name": "KEY", "type": "choice", "required": true, "choices": ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "s", "t", "u", "v", "w", "x", "z"], "to": "query.key", "description": "The SysRq command." }
+                  ],
+                  "request": { "method": "POST", "path": "/v1/vms/{NAME}/sysrq" },
+                  "output": { "line": "{message}" }
+                },
+                {
+                  "name": "send-key",
+                  "description": "Press keys together on a running VM's keyboard, then release them: vm send-key web-1 ctrl alt delete.",
+                  "arguments": [
+                    { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." },
+                    { "name": "KEYS", "type": "string", "required": true, "repeat": true, "to": "body.keys", "description": "Key names: a, 1, f12, enter, esc, ctrl, alt, shift, delete, sysrq... (Linux KEY_ names without KEY_)." }
+                  ],
+                  "options": [ { "name": "--hold-ms", "type": "int", "to": "body.holdMs", "description": "How long the keys stay pressed, in ms." } ],
+                  "request": { "method": "POST", "path": "/v1/vms/{NAME}/send-key" },
+                  "output": { "line": "{message}" }
+                },
+                {
+                  "name": "vnc",
+                  "description": "Where to connect a VNC viewer to a running VM's display (a spec with --vnc has one).",
+                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." } ],
+                  "request": { "method": "GET", "path": "/v1/vms/{NAME}/vnc" },
+                  "output": { "line": "{message}" }
                 },
                 {
                   "name": "why",

@@ -14,7 +14,7 @@ internal static class VmRequest
     public const int MaxDisks = 32;
     public const int MaxNics = 32;
 
-    private static readonly string[] SpecFields = ["name", "uuid", "vcpus", "memory", "memoryMib", "restart", "priority", "stopTimeout", "maxRestarts", "restartWindow", "disks", "nics", "labels"];
+    private static readonly string[] SpecFields = ["name", "uuid", "vcpus", "memory", "memoryMib", "restart", "priority", "stopTimeout", "maxRestarts", "restartWindow", "disks", "nics", "labels", "vnc", "vncPort"];
     private static readonly string[] DiskFields = ["kind", "path", "target", "bus", "readOnly", "monitors", "user", "secretUuid"];
     private static readonly string[] NicFields = ["kind", "source", "mac", "vlan", "openVSwitch", "model"];
 
@@ -68,6 +68,8 @@ internal static class VmRequest
         var maxRestarts = Int(body, "maxRestarts", errors);
         var restartWindow = Duration(body, "restartWindow", errors);
         var labels = Labels(body, errors);
+        var vnc = Bool(body, "vnc", errors) ?? false;
+        var vncPort = Int(body, "vncPort", errors);
         if (errors.Count > 0)
         {
             // Report every problem at once: check what was given, with valid stand-ins for what was not.
@@ -76,7 +78,7 @@ internal static class VmRequest
             return (null, errors);
         }
 
-        var spec = new VmSpec(name!, uuid, vcpus!.Value, memory!.Value, disks.Select(d => d.Disk).ToList(), nics, restart, priority, stopTimeout, maxRestarts, restartWindow, labels);
+        var spec = new VmSpec(name!, uuid, vcpus!.Value, memory!.Value, disks.Select(d => d.Disk).ToList(), nics, restart, priority, stopTimeout, maxRestarts, restartWindow, labels, vnc, vncPort);
         errors.AddRange(VmSpecValidator.Validate(spec));
         return errors.Count > 0 ? (null, errors) : (spec, errors);
     }

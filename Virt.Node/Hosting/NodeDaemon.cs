@@ -175,6 +175,7 @@ internal static class NodeDaemon
         _ = app.Services.GetRequiredService<DataDirectoryLock>(); // owned by the host from here: unlocked when it is disposed
         ApiErrors.Map(app);
         VmEndpoints.Map(app);
+        DomainControlEndpoints.Map(app);
         NodeEndpoints.Map(app);
         ClusterEndpoints.Map(app);
         ClusterStatusEndpoints.Map(app);

@@ -14,7 +14,8 @@ internal static class DomainXml
     public const string MetadataNamespace = "https://virt.dev/xmlns/vm/1";
 
     /// <param name="domainType">test, qemu or kvm.</param>
-    public static string Render(VmSpec spec, string domainType)
+    /// <param name="vncListen">The address a VNC display listens on (virt.libvirt.vnc-listen).</param>
+    public static string Render(VmSpec spec, string domainType, string vncListen = "127.0.0.1")
     {
         XNamespace virt = MetadataNamespace;
         var memory = spec.MemoryMib.ToString(CultureInfo.InvariantCulture);
@@ -38,9 +39,13 @@ internal static class DomainXml
                 new XElement("serial", new XAttribute("type", "pty"), new XElement("target", new XAttribute("port", 0))),
                 new XElement("console", new XAttribute("type", "pty"), new XElement("target", new XAttribute("type", "serial"), new XAttribute("port", 0))),
                 Channel("org.qemu.guest_agent.0"),
-                Channel("org.virt.ready")));
+                Channel("org.virt.ready"),
+                spec.Vnc ? Vnc(spec.VncPort, vncListen) : null));
         return domain.ToString(SaveOptions.DisableFormatting);
     }
+
+    private static XElement Vnc(int? port, string listen) =>
+        new("graphics", new XAttribute("type", "vnc"), new XAttribute("port", port ?? -1), new XAttribute("autoport", port is null ? "yes" : "no"), new XAttribute("listen", listen));
 
     private static XElement Channel(string name) =>
         new("channel", new XAttribute("type", "unix"), new XElement("target", new XAttribute("type", "virtio"), new XAttribute("name", name)));

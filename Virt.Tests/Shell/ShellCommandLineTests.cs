@@ -168,7 +168,7 @@ public sealed class ShellCommandLineTests : IAsyncLifetime
         var lines = new List<string>();
         while (await bash.ReadLine(TimeSpan.FromSeconds(60)) is { } line)
             lines.Add(line);
-        Assert.Equal(["start: web-1", "vm: show start stop"], lines);
+        Assert.Equal(["start: web-1", "vm: send-key show start stop sysrq"], lines);
     }
 
     [Fact]
