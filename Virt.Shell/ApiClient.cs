@@ -8,6 +8,8 @@ namespace Virt.Shell;
 /// <summary>HTTP to a virt-node. Problem responses become <see cref="ApiException"/> carrying the server's own words.</summary>
 internal sealed class ApiClient : IDisposable
 {
+    private const string IdempotencyHeader = "Idempotency-Key";
+    private const string ReplayedHeader = "Idempotency-Replayed";
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
     private readonly HttpClient _http;
 
@@ -44,12 +46,53 @@ internal sealed class ApiClient : IDisposable
         }
     }
 
+    /// <summary>
+    /// Sends a request. A change (anything but GET) carries a fresh Idempotency-Key, and when the connection is lost
+    /// before the answer it is sent once more with the same key: the node answers a retry of something it already did
+    /// without doing it again, and says so, so the person learns whether the first attempt was applied.
+    /// </summary>
     private async Task<JsonNode?> Send(HttpMethod method, string path, JsonNode? body, bool notFoundIsNull, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, path);
-        if (body is not null)
-            request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-        using var response = await Call(() => _http.SendAsync(request, cancellationToken), cancellationToken);
+        var key = method == HttpMethod.Get ? null : Guid.NewGuid().ToString();
+        HttpRequestMessage Request()
+        {
+            var request = new HttpRequestMessage(method, path);
+            if (key is not null)
+                request.Headers.Add(IdempotencyHeader, key);
+            if (body is not null)
+                request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+            return request;
+        }
+
+        HttpResponseMessage response;
+        using (var first = Request())
+        {
+            try
+            {
+                response = await Call(() => _http.SendAsync(first, cancellationToken), cancellationToken);
+            }
+            catch (UnreachableException lost) when (key is not null)
+            {
+                using var again = Request();
+                try
+                {
+                    response = await Call(() => _http.SendAsync(again, cancellationToken), cancellationToken);
+                }
+                catch (UnreachableException)
+                {
+                    throw new UnreachableException($"{lost.Message}; sent twice, and no answer came, so it may or may not have been done: check with a 'show' command");
+                }
+
+                if (!Replayed(response))
+                    Console.Error.WriteLine("virt: the connection was lost before the answer; the node had not done it, so it was sent again");
+            }
+        }
+
+        // Also when .NET itself resent the request (it does, on a reused connection that closed before any answer).
+        if (Replayed(response))
+            Console.Error.WriteLine("virt: the connection was lost before the answer; the node had done it already (not again), and this is its answer");
+
+        using var _ = response;
         if (notFoundIsNull && response.StatusCode == HttpStatusCode.NotFound)
             return null;
         await EnsureSuccess(response);
@@ -58,6 +101,8 @@ internal sealed class ApiClient : IDisposable
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
         return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text) ?? new JsonObject();
     }
+
+    private static bool Replayed(HttpResponseMessage response) => response.Headers.TryGetValues(ReplayedHeader, out var replayed) && replayed.Contains("true");
 
     private async Task<HttpResponseMessage> Call(Func<Task<HttpResponseMessage>> call, CancellationToken cancellationToken)
     {

@@ -44,6 +44,7 @@ public static class VirtManifests
         .Register<VmProtocol.Get>("vm.msg.get.v1")
         .Register<VmProtocol.NotFound>("vm.msg.not-found.v1")
         .Register<VmProtocol.Result>("vm.msg.result.v1")
+        .Register<VmProtocol.KeyReused>("vm.msg.key-reused.v1")
         .Register<VmView>("vm.msg.view.v1")
         .Register<StartDomain>("agent.start-domain.v1")
         .Register<StopDomain>("agent.stop-domain.v1")

@@ -101,6 +101,8 @@ public sealed class VmDecider(VmDefaults defaults) : IDecider<VmState, VmCommand
     public VmState Apply(VmState s, VmEvent e)
     {
         var next = Fold(s, e);
+        if (e.Request is { } request)
+            next = next with { Requests = [.. next.Requests.TakeLast(VmState.KeptRequests - 1), request] };
         return next.PendingSpec is { } pending && next.Phase != s.Phase && next.Phase is VmPhase.Stopped or VmPhase.Failed or VmPhase.Recovering or VmPhase.Placing
             ? next with { Spec = pending, PendingSpec = null }
             : next;
@@ -117,7 +119,7 @@ public sealed class VmDecider(VmDefaults defaults) : IDecider<VmState, VmCommand
 
     private VmState Fold(VmState s, VmEvent e) => e switch
     {
-        VmEvent.Defined d => VmState.Absent with { Phase = VmPhase.Stopped, Spec = d.Spec, Since = d.At, Op = s.Op },
+        VmEvent.Defined d => VmState.Absent with { Phase = VmPhase.Stopped, Spec = d.Spec, Since = d.At, Op = s.Op, Requests = s.Requests },
         VmEvent.SpecUpdated u => Updated(s, u.Spec),
         VmEvent.PlacementRequested p => s with
         {

@@ -101,6 +101,11 @@ public sealed record VmState : IVirtSerializable
 
     public IReadOnlyList<string> FailureReasons { get; init; } = [];
 
+    /// <summary>The Idempotency-Keys of the latest accepted commands (at most <see cref="KeptRequests"/>), to recognise retries.</summary>
+    public IReadOnlyList<RequestStamp> Requests { get; init; } = [];
+
+    public const int KeptRequests = 64;
+
     /// <summary>While Recovering: how long until the next start attempt.</summary>
     public TimeSpan RetryDelay { get; init; }
 

@@ -19,6 +19,7 @@ internal static class VmEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         var vms = app.MapGroup("/v1/vms");
+        vms.AddEndpointFilter(IdempotencyKey.Check);
         vms.MapPost("", Create);
         vms.MapGet("", List);
         vms.MapPost("/clear-failures", (HttpRequest request, ApiContext api) =>
@@ -28,9 +29,9 @@ internal static class VmEndpoints
                 (true, _) => ClearAllFailures(api),
                 _ => Task.FromResult(Problems.BadQuery("all", "give a VM name (POST /v1/vms/NAME/clear-failures), or all=true for every VM")),
             });
-        vms.MapPost("/start", (HttpRequest request, ApiContext api) => Bulk(request, api, "start", _ => new VmCommand.Start()));
+        vms.MapPost("/start", (HttpRequest request, ApiContext api) => Bulk(request, api, "start", () => new VmCommand.Start()));
         vms.MapPost("/stop", (HttpRequest request, ApiContext api) =>
-            Flag(request, "force") is var (force, bad) && bad is not null ? Task.FromResult(bad) : Bulk(request, api, "stop", _ => new VmCommand.Stop(force)));
+            Flag(request, "force") is var (force, bad) && bad is not null ? Task.FromResult(bad) : Bulk(request, api, "stop", () => new VmCommand.Stop(force)));
         vms.MapGet("/{name}", Show);
         vms.MapPut("/{name}", Update);
         vms.MapPatch("/{name}", Patch);
@@ -39,14 +40,14 @@ internal static class VmEndpoints
             request.Query.ContainsKey("label") ? Task.FromResult(NameAndLabel(name))
             : request.Query.TryGetValue("node", out var pin) && !VmSpecValidator.IsValidName(pin.ToString())
                 ? Task.FromResult(Problems.BadQuery("node", $"'{pin}' is not a node name; 'virt cluster show' lists the members"))
-                : Command(api, name, new VmCommand.Start(request.Query.TryGetValue("node", out var node) ? node.ToString() : null), needsLibvirt: true));
+                : Command(api, name, new VmCommand.Start(request.Query.TryGetValue("node", out var node) ? node.ToString() : null), needsLibvirt: true, IdempotencyKey.Of(request)));
         vms.MapPost("/{name}/stop", (string name, HttpRequest request, ApiContext api) =>
             request.Query.ContainsKey("label") ? Task.FromResult(NameAndLabel(name)) :
-            Flag(request, "force") is var (force, bad) && bad is not null ? Task.FromResult(bad) : Command(api, name, new VmCommand.Stop(force), needsLibvirt: true));
-        vms.MapPost("/{name}/restart", (string name, ApiContext api) => Command(api, name, new VmCommand.Restart(), needsLibvirt: true));
-        vms.MapPost("/{name}/clear-failures", (string name, ApiContext api) => Command(api, name, new VmCommand.ClearFailures(), needsLibvirt: false));
+            Flag(request, "force") is var (force, bad) && bad is not null ? Task.FromResult(bad) : Command(api, name, new VmCommand.Stop(force), needsLibvirt: true, IdempotencyKey.Of(request)));
+        vms.MapPost("/{name}/restart", (string name, HttpRequest request, ApiContext api) => Command(api, name, new VmCommand.Restart(), needsLibvirt: true, IdempotencyKey.Of(request)));
+        vms.MapPost("/{name}/clear-failures", (string name, HttpRequest request, ApiContext api) => Command(api, name, new VmCommand.ClearFailures(), needsLibvirt: false, IdempotencyKey.Of(request)));
         vms.MapDelete("/{name}", (string name, HttpRequest request, ApiContext api) =>
-            Flag(request, "force") is var (force, bad) && bad is not null ? Task.FromResult(bad) : Command(api, name, new VmCommand.Delete(force), needsLibvirt: true));
+            Flag(request, "force") is var (force, bad) && bad is not null ? Task.FromResult(bad) : Command(api, name, new VmCommand.Delete(force), needsLibvirt: true, IdempotencyKey.Of(request)));
     }
 
     private static IResult NameAndLabel(string name) =>
@@ -73,7 +74,7 @@ internal static class VmEndpoints
         var (spec, errors) = VmRequest.Read(body);
         if (spec is null)
             return Problems.BadRequest(errors);
-        return await Command(api, spec.Name, new VmCommand.Define(spec), needsLibvirt: false, created: true);
+        return await Command(api, spec.Name, new VmCommand.Define(spec), needsLibvirt: false, IdempotencyKey.Of(request, body.GetRawText()), created: true);
     }
 
     private static async Task<IResult> Update(string name, HttpRequest request, ApiContext api)
@@ -88,7 +89,7 @@ internal static class VmEndpoints
         if (spec is null)
             return Problems.BadRequest(errors);
         var keepUuid = body.TryGetProperty("uuid", out _) ? spec : spec with { Uuid = view.Spec.Uuid };
-        return await Command(api, name, new VmCommand.UpdateSpec(keepUuid), needsLibvirt: false);
+        return await Command(api, name, new VmCommand.UpdateSpec(keepUuid), needsLibvirt: false, IdempotencyKey.Of(request, body.GetRawText()));
     }
 
     /// <summary>
@@ -109,7 +110,7 @@ internal static class VmEndpoints
         var (spec, errors) = VmRequest.Read(JsonSerializer.SerializeToElement(merged), name);
         if (spec is null)
             return Problems.BadRequest(errors);
-        return await Command(api, name, new VmCommand.UpdateSpec(spec), needsLibvirt: false);
+        return await Command(api, name, new VmCommand.UpdateSpec(spec), needsLibvirt: false, IdempotencyKey.Of(request, body.GetRawText()));
     }
 
     /// <summary><c>GET /v1/vms/NAME/spec</c>: the spec it will start with, as a body PUT takes back (what <c>virt vm edit</c> opens).</summary>
@@ -177,7 +178,8 @@ internal static class VmEndpoints
     /// its own command would be (a start once placed). The answer lists each VM's outcome and names the refused ones;
     /// it is 200 even when some refused, since the others were done.
     /// </summary>
-    private static async Task<IResult> Bulk(HttpRequest request, ApiContext api, string verb, Func<string, VmCommand> command)
+    /// <remarks>With an Idempotency-Key, each VM's command gets the key and the VM's name: a retry repeats none of them.</remarks>
+    private static async Task<IResult> Bulk(HttpRequest request, ApiContext api, string verb, Func<VmCommand> command)
     {
         var (selector, bad) = LabelSelector.From(request);
         if (bad is not null)
@@ -195,7 +197,8 @@ internal static class VmEndpoints
         }
 
         var names = listing.Vms.Where(v => v.Exists && selector.Matches(v.Spec!)).Select(v => v.Spec!.Name).Order(StringComparer.Ordinal).ToList();
-        var outcomes = await Task.WhenAll(names.Select(name => Outcome(api, name, command(name))));
+        var stamp = IdempotencyKey.Of(request);
+        var outcomes = await Task.WhenAll(names.Select(name => Outcome(api, name, command(), stamp is null ? null : stamp with { Key = $"{stamp.Key}/{name}" })));
         var refused = outcomes.Where(o => o["accepted"]?.GetValue<bool>() != true).Select(o => o["name"]!.GetValue<string>()).ToList();
         var message = names.Count == 0
             ? $"no VM has the label(s) {selector}; 'virt vm list' shows the VMs and their labels"
@@ -204,7 +207,7 @@ internal static class VmEndpoints
     }
 
     /// <summary>One VM's part of a bulk answer: its name, whether the command was accepted, its state, and why not.</summary>
-    private static async Task<System.Text.Json.Nodes.JsonObject> Outcome(ApiContext api, string name, VmCommand command)
+    private static async Task<System.Text.Json.Nodes.JsonObject> Outcome(ApiContext api, string name, VmCommand command, RequestStamp? stamp)
     {
         System.Text.Json.Nodes.JsonObject Of(bool accepted, VmPhase? state, string? reason, string? lastError = null)
         {
@@ -218,25 +221,31 @@ internal static class VmEndpoints
 
         if (await Unreachable(api, name, command) is { } unavailable)
             return Of(false, null, $"{unavailable}; nothing was changed");
-        return await Ask(api, new VmProtocol.Command(name, command)) switch
+        return await Ask(api, new VmProtocol.Command(name, command, stamp)) switch
         {
             VmProtocol.Result { Accepted: true } ok => Of(true, ok.Phase, null, ok.View?.LastError),
+            VmProtocol.KeyReused reused => Of(false, null, $"the Idempotency-Key '{reused.Key}' was used with another request; nothing was done"),
             VmProtocol.Result refused => Of(false, refused.Phase, refused.Reason),
             VmProtocol.NotFound => Of(false, null, "it no longer exists"),
             _ => Of(false, null, $"no answer within {api.Timeout.TotalSeconds:0} s; it may still be done, check with 'virt vm show {name}'"),
         };
     }
 
-    private static async Task<IResult> Command(ApiContext api, string name, VmCommand command, bool needsLibvirt, bool created = false)
+    /// <param name="request">The Idempotency-Key and fingerprint, if the client sent a key.</param>
+    private static async Task<IResult> Command(ApiContext api, string name, VmCommand command, bool needsLibvirt, RequestStamp? request = null, bool created = false)
     {
         if (!VmSpecValidator.IsValidName(name))
             return command is VmCommand.Define ? Problems.BadRequest([new FieldError("name", $"'{name}' is not a valid VM name: use {VmSpecValidator.NameRuleText}")]) : Problems.NotFound(name);
         if (needsLibvirt && await Unreachable(api, name, command) is { } unavailable)
             return Problems.Unavailable(unavailable);
 
-        return await Ask(api, new VmProtocol.Command(name, command)) switch
+        return await Ask(api, new VmProtocol.Command(name, command, request)) switch
         {
             VmProtocol.NotFound => Problems.NotFound(name),
+            VmProtocol.KeyReused reused => IdempotencyKey.Reused(name, reused.Key),
+            VmProtocol.Result { Replayed: true, View: { } view } when created => IdempotencyKey.Replayed(Results.Json(VmResource.Of(view), ApiJson.Options, statusCode: 201)),
+            VmProtocol.Result { Replayed: true, View: { } view } => IdempotencyKey.Replayed(Results.Json(VmResource.Of(view), ApiJson.Options, statusCode: 200)),
+            VmProtocol.Result { Replayed: true } => IdempotencyKey.Replayed(Results.NoContent()),
             VmProtocol.Result { Accepted: false } refused when command is VmCommand.Define =>
                 Results.Problem(statusCode: 409, title: "already exists", detail: $"{refused.Reason}; choose another name, or delete it first"),
             VmProtocol.Result { Accepted: false } refused => Problems.Conflict(name, refused.Phase, refused.Reason!),

@@ -272,6 +272,19 @@ public sealed class VmDeciderTests
     }
 
     [Fact]
+    public void Events_with_an_idempotency_key_leave_the_latest_keys_in_the_state_also_across_a_delete_and_define()
+    {
+        var decider = new VmDecider(Defaults);
+        var s = decider.Apply(VmState.Absent, new VmEvent.Defined(Spec(), T0) { Request = new RequestStamp("k-0", "f") });
+        for (var i = 1; i <= VmState.KeptRequests + 5; i++)
+            s = decider.Apply(s, new VmEvent.FailuresCleared(T0) { Request = new RequestStamp($"k-{i}", "f") });
+        Assert.Equal(VmState.KeptRequests, s.Requests.Count);
+        Assert.Equal(($"k-{VmState.KeptRequests + 5}", "k-6"), (s.Requests[^1].Key, s.Requests[0].Key)); // the oldest went first
+        s = decider.Apply(decider.Apply(s, new VmEvent.Deleted(T0)), new VmEvent.Defined(Spec(), T0));
+        Assert.Contains(s.Requests, r => r.Key == "k-9"); // a retry of a command before the delete is still recognised
+    }
+
+    [Fact]
     public void A_policy_only_change_of_a_running_vm_leaves_nothing_pending()
     {
         var vm = Running();
