@@ -21,6 +21,8 @@ internal sealed class ApiClient : IDisposable
 
     public string Address { get; }
 
+    public Uri BaseAddress => _http.BaseAddress!;
+
     public static string Default => Environment.GetEnvironmentVariable("VIRT_API") is { Length: > 0 } env ? env : "127.0.0.1:9110";
 
     public Task<JsonNode> Get(string path, CancellationToken cancellationToken = default) => Send(HttpMethod.Get, path, null, cancellationToken);

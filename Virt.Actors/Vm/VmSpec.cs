@@ -34,14 +34,15 @@ public sealed record VmSpec(
     TimeSpan? RestartWindow = null,
     IReadOnlyDictionary<string, string>? Labels = null,
     bool Vnc = false,
-    int? VncPort = null)
+    int? VncPort = null,
+    KernelSpec? Kernel = null)
 {
     /// <summary>
     /// Whether two specs describe the same machine (uuid, vCPUs, memory, disks, NICs, display): what the domain is made of, as
     /// opposed to the policy around it (restart, priority, timeouts, labels), which can change while it runs.
     /// </summary>
     public static bool SameMachine(VmSpec a, VmSpec b) =>
-        a.Uuid == b.Uuid && a.Vcpus == b.Vcpus && a.MemoryMib == b.MemoryMib && a.Vnc == b.Vnc && a.VncPort == b.VncPort && Text(a.Disks) == Text(b.Disks) && Text(a.Nics) == Text(b.Nics);
+        a.Uuid == b.Uuid && a.Vcpus == b.Vcpus && a.MemoryMib == b.MemoryMib && a.Vnc == b.Vnc && a.VncPort == b.VncPort && Text(a.Kernel) == Text(b.Kernel) && Text(a.Disks) == Text(b.Disks) && Text(a.Nics) == Text(b.Nics);
 
     /// <summary>Same in everything (lists and labels by content, not by reference).</summary>
     public static bool Same(VmSpec a, VmSpec b) => Text(a) == Text(b);
@@ -57,6 +58,9 @@ public sealed record VmSpec(
 
     private static string Text<T>(T value) => System.Text.Json.JsonSerializer.Serialize(value, Persistence.ManifestCodec.JsonOptions);
 }
+
+/// <summary>Direct kernel boot: the host's kernel file, an initramfs and the kernel command line (instead of booting a disk).</summary>
+public sealed record KernelSpec(string Path, string? Initrd = null, string? Cmdline = null);
 
 public enum DiskKind
 {

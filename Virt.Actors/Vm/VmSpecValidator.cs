@@ -61,6 +61,14 @@ public static partial class VmSpecValidator
             errors.Add(new FieldError("vncPort", $"must be between 5900 and 65535, not {spec.VncPort} (leave it out and libvirt picks a free port)"));
         if (spec.VncPort is not null && !spec.Vnc)
             errors.Add(new FieldError("vncPort", "needs \"vnc\": true"));
+        if (spec.Kernel is { } kernel)
+        {
+            if (!kernel.Path.StartsWith('/'))
+                errors.Add(new FieldError("kernel.path", $"'{kernel.Path}' must be an absolute path on the host"));
+            if (kernel.Initrd is { } initrd && !initrd.StartsWith('/'))
+                errors.Add(new FieldError("kernel.initrd", $"'{initrd}' must be an absolute path on the host"));
+        }
+
         if (spec.Labels is { } labels)
         {
             if (labels.Count > MaxLabels)

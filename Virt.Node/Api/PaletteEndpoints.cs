@@ -23,7 +23,8 @@ namespace Virt.Node.Api;
 /// <item>a command: <c>arguments[]</c> and <c>options[]</c> (<c>name</c>, <c>aliases</c>, <c>type</c> string|int|flag|size|duration|choice|file|json-file|disk|nic|label|label-key,
 /// <c>choices</c>, <c>repeat</c>, <c>required</c>, <c>default</c>, <c>description</c>, <c>complete</c> (a source), <c>to</c>: path | query.KEY | body.FIELD | body);
 /// <c>request</c> {method, path with {ARG}}, or <c>local</c> (run by the shell itself: plan offline; edit, which opens
-/// the document GET <c>edit.path</c> gives in the person's editor and sends it with the command's <c>request</c>);
+/// the document GET <c>edit.path</c> gives in the person's editor and sends it with the command's <c>request</c>;
+/// console, which connects a WebSocket to <c>console.path</c> and carries the terminal's bytes both ways);
 /// <c>refusedIf</c> names an answer field that, when true, non-empty or above zero, makes the exit status 1;
 /// <c>each</c> names the answer's list when a command acted on several VMs: output and --wait apply to each item;
 /// <c>oneOf</c> lists parameters of which exactly one must be given;
@@ -254,6 +255,13 @@ internal static class PaletteEndpoints
                   "options": [ { "name": "--hold-ms", "type": "int", "to": "body.holdMs", "description": "How long the keys stay pressed, in ms." } ],
                   "request": { "method": "POST", "path": "/v1/vms/{NAME}/send-key" },
                   "output": { "line": "{message}" }
+                },
+                {
+                  "name": "console",
+                  "description": "The guest's serial console, through the node it runs on (a WebSocket); Ctrl-] leaves.",
+                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." } ],
+                  "local": "console",
+                  "console": { "path": "/v1/vms/{NAME}/console" }
                 },
                 {
                   "name": "vnc",

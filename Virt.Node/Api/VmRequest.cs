@@ -14,7 +14,8 @@ internal static class VmRequest
     public const int MaxDisks = 32;
     public const int MaxNics = 32;
 
-    private static readonly string[] SpecFields = ["name", "uuid", "vcpus", "memory", "memoryMib", "restart", "priority", "stopTimeout", "maxRestarts", "restartWindow", "disks", "nics", "labels", "vnc", "vncPort"];
+    private static readonly string[] SpecFields = ["name", "uuid", "vcpus", "memory", "memoryMib", "restart", "priority", "stopTimeout", "maxRestarts", "restartWindow", "disks", "nics", "labels", "vnc", "vncPort", "kernel"];
+    private static readonly string[] KernelFields = ["path", "initrd", "cmdline"];
     private static readonly string[] DiskFields = ["kind", "path", "target", "bus", "readOnly", "monitors", "user", "secretUuid"];
     private static readonly string[] NicFields = ["kind", "source", "mac", "vlan", "openVSwitch", "model"];
 
@@ -70,6 +71,23 @@ internal static class VmRequest
         var labels = Labels(body, errors);
         var vnc = Bool(body, "vnc", errors) ?? false;
         var vncPort = Int(body, "vncPort", errors);
+        KernelSpec? kernel = null;
+        if (body.TryGetProperty("kernel", out var k) && k.ValueKind != JsonValueKind.Null)
+        {
+            if (k.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add(new FieldError("kernel", "must be an object: {\"path\": \"/boot/vmlinuz\", \"initrd\": ..., \"cmdline\": ...}"));
+            }
+            else
+            {
+                Known(k, KernelFields, "kernel", errors);
+                var path = Str(k, "path", errors, "kernel");
+                if (path is null)
+                    errors.Add(new FieldError("kernel.path", "is required"));
+                else
+                    kernel = new KernelSpec(path, Str(k, "initrd", errors, "kernel"), Str(k, "cmdline", errors, "kernel"));
+            }
+        }
         if (errors.Count > 0)
         {
             // Report every problem at once: check what was given, with valid stand-ins for what was not.
@@ -78,7 +96,7 @@ internal static class VmRequest
             return (null, errors);
         }
 
-        var spec = new VmSpec(name!, uuid, vcpus!.Value, memory!.Value, disks.Select(d => d.Disk).ToList(), nics, restart, priority, stopTimeout, maxRestarts, restartWindow, labels, vnc, vncPort);
+        var spec = new VmSpec(name!, uuid, vcpus!.Value, memory!.Value, disks.Select(d => d.Disk).ToList(), nics, restart, priority, stopTimeout, maxRestarts, restartWindow, labels, vnc, vncPort, kernel);
         errors.AddRange(VmSpecValidator.Validate(spec));
         return errors.Count > 0 ? (null, errors) : (spec, errors);
     }

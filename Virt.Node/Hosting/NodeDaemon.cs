@@ -176,6 +176,8 @@ internal static class NodeDaemon
         ApiErrors.Map(app);
         VmEndpoints.Map(app);
         DomainControlEndpoints.Map(app);
+        app.UseWebSockets();
+        ConsoleEndpoint.Map(app);
         NodeEndpoints.Map(app);
         ClusterEndpoints.Map(app);
         ClusterStatusEndpoints.Map(app);

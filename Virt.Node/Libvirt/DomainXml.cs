@@ -28,7 +28,7 @@ internal static class DomainXml
             new XElement("memory", new XAttribute("unit", "MiB"), memory),
             new XElement("currentMemory", new XAttribute("unit", "MiB"), memory),
             new XElement("vcpu", new XAttribute("placement", "static"), spec.Vcpus),
-            new XElement("os", new XElement("type", new XAttribute("arch", "x86_64"), "hvm"), new XElement("boot", new XAttribute("dev", "hd"))),
+            new XElement("os", new XElement("type", new XAttribute("arch", "x86_64"), "hvm"), Boot(spec.Kernel)),
             new XElement("features", new XElement("acpi"), new XElement("apic")),
             new XElement("on_poweroff", "destroy"),
             new XElement("on_reboot", "restart"),
@@ -43,6 +43,11 @@ internal static class DomainXml
                 spec.Vnc ? Vnc(spec.VncPort, vncListen) : null));
         return domain.ToString(SaveOptions.DisableFormatting);
     }
+
+    /// <summary>A disk boot, or the kernel, initramfs and command line given.</summary>
+    private static object[] Boot(KernelSpec? kernel) => kernel is null
+        ? [new XElement("boot", new XAttribute("dev", "hd"))]
+        : [new XElement("kernel", kernel.Path), kernel.Initrd is null ? null! : new XElement("initrd", kernel.Initrd), kernel.Cmdline is null ? null! : new XElement("cmdline", kernel.Cmdline)];
 
     private static XElement Vnc(int? port, string listen) =>
         new("graphics", new XAttribute("type", "vnc"), new XAttribute("port", port ?? -1), new XAttribute("autoport", port is null ? "yes" : "no"), new XAttribute("listen", listen));

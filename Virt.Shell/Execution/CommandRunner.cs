@@ -13,7 +13,7 @@ internal static class CommandRunner
     public static async Task<int> Run(ParsedCommand parsed, ApiClient? node, CancellationToken cancellationToken)
     {
         var command = parsed.Command;
-        if (command.Local is { } local && local != EditCommand.Name)
+        if (command.Local is { } local && local != EditCommand.Name && local != ConsoleCommand.Name)
         {
             return local == PlanCommand.Name
                 ? PlanCommand.Run(parsed)
@@ -23,6 +23,8 @@ internal static class CommandRunner
         var client = node ?? throw new InvalidOperationException($"{parsed.Title} needs a node, and none was given");
         if (command.Local == EditCommand.Name)
             return await EditCommand.Run(parsed, client, cancellationToken);
+        if (command.Local == ConsoleCommand.Name)
+            return await ConsoleCommand.Run(parsed, client, cancellationToken);
         var (method, path, body) = RequestBuilder.Build(parsed);
         var answer = await client.Send(method, path, body, cancellationToken);
         var json = parsed.Flag(StandardOption.Json);

@@ -44,7 +44,8 @@ internal sealed record PaletteCommand(
     EditSpec? Edit = null,
     string? RefusedIf = null,
     string? Each = null,
-    List<string>? OneOf = null);
+    List<string>? OneOf = null,
+    ConsoleSpec? Console = null);
 
 /// <summary>
 /// A positional argument (<c>NAME</c>) or an option (<c>--vcpus</c>). <paramref name="Type"/>: string, int, flag,
@@ -75,6 +76,9 @@ internal sealed record WaitSpec(string Path, string Field, List<string> Until, L
 /// it back.
 /// </summary>
 internal sealed record EditSpec(string Path);
+
+/// <summary>What <c>local: "console"</c> connects to: a WebSocket at <paramref name="Path"/> carrying the console's bytes.</summary>
+internal sealed record ConsoleSpec(string Path);
 
 /// <summary>With <c>--watch</c>, the command is asked again every <paramref name="Seconds"/> and its output redrawn in place.</summary>
 internal sealed record WatchSpec(int Seconds);

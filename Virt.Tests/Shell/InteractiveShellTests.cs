@@ -128,6 +128,6 @@ public sealed class InteractiveShellTests : IAsyncLifetime
         var screen = await shell.WaitFor(s => s.Contains("did you mean 'start'?") && s.EndsWith(Prompt.TrimEnd(), StringComparison.Ordinal), "an error, then the prompt again");
         var lines = screen.Split('\n');
         Assert.Equal(Prompt + "vm strat web-1", lines[^3]);
-        Assert.Equal("virt: vm: unknown command 'strat'; did you mean 'start'?; the commands are create, list, show, update, edit, start, stop, restart, delete, reset, sysrq, send-key, vnc, why, clear-failures", lines[^2]);
+        Assert.Equal("virt: vm: unknown command 'strat'; did you mean 'start'?; the commands are create, list, show, update, edit, start, stop, restart, delete, reset, sysrq, send-key, console, vnc, why, clear-failures", lines[^2]);
     }
 }
