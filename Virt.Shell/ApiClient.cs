@@ -8,6 +8,8 @@ namespace Virt.Shell;
 /// <summary>HTTP to a virt-node. Problem responses become <see cref="ApiException"/> carrying the server's own words.</summary>
 internal sealed class ApiClient : IDisposable
 {
+    private const string IdempotencyHeader = "Idempotency-Key";
+    private const string ReplayedHeader = "Idempotency-Replayed";
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
     private readonly HttpClient _http;
 
@@ -18,6 +20,8 @@ internal sealed class ApiClient : IDisposable
     }
 
     public string Address { get; }
+
+    public Uri BaseAddress => _http.BaseAddress!;
 
     public static string Default => Environment.GetEnvironmentVariable("VIRT_API") is { Length: > 0 } env ? env : "127.0.0.1:9110";
 
@@ -44,12 +48,53 @@ internal sealed class ApiClient : IDisposable
         }
     }
 
+    /// <summary>
+    /// Sends a request. A change (anything but GET) carries a fresh Idempotency-Key, and when the connection is lost
+    /// before the answer it is sent once more with the same key: the node answers a retry of something it already did
+    /// without doing it again, and says so, so the person learns whether the first attempt was applied.
+    /// </summary>
     private async Task<JsonNode?> Send(HttpMethod method, string path, JsonNode? body, bool notFoundIsNull, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, path);
-        if (body is not null)
-            request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-        using var response = await Call(() => _http.SendAsync(request, cancellationToken), cancellationToken);
+        var key = method == HttpMethod.Get ? null : Guid.NewGuid().ToString();
+        HttpRequestMessage Request()
+        {
+            var request = new HttpRequestMessage(method, path);
+            if (key is not null)
+                request.Headers.Add(IdempotencyHeader, key);
+            if (body is not null)
+                request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+            return request;
+        }
+
+        HttpResponseMessage response;
+        using (var first = Request())
+        {
+            try
+            {
+                response = await Call(() => _http.SendAsync(first, cancellationToken), cancellationToken);
+            }
+            catch (UnreachableException lost) when (key is not null)
+            {
+                using var again = Request();
+                try
+                {
+                    response = await Call(() => _http.SendAsync(again, cancellationToken), cancellationToken);
+                }
+                catch (UnreachableException)
+                {
+                    throw new UnreachableException($"{lost.Message}; sent twice, and no answer came, so it may or may not have been done: check with a 'show' command");
+                }
+
+                if (!Replayed(response))
+                    Console.Error.WriteLine("virt: the connection was lost before the answer; the node had not done it, so it was sent again");
+            }
+        }
+
+        // Also when .NET itself resent the request (it does, on a reused connection that closed before any answer).
+        if (Replayed(response))
+            Console.Error.WriteLine("virt: the connection was lost before the answer; the node had done it already (not again), and this is its answer");
+
+        using var _ = response;
         if (notFoundIsNull && response.StatusCode == HttpStatusCode.NotFound)
             return null;
         await EnsureSuccess(response);
@@ -58,6 +103,8 @@ internal sealed class ApiClient : IDisposable
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
         return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text) ?? new JsonObject();
     }
+
+    private static bool Replayed(HttpResponseMessage response) => response.Headers.TryGetValues(ReplayedHeader, out var replayed) && replayed.Contains("true");
 
     private async Task<HttpResponseMessage> Call(Func<Task<HttpResponseMessage>> call, CancellationToken cancellationToken)
     {
@@ -81,17 +128,22 @@ internal sealed class ApiClient : IDisposable
             return;
         var text = await response.Content.ReadAsStringAsync();
         string message;
+        List<string>? errors = null;
         try
         {
             var problem = JsonNode.Parse(text);
             message = problem?["detail"]?.GetValue<string>() ?? problem?["title"]?.GetValue<string>() ?? text;
+            if (problem?["errors"] is JsonObject fields)
+            {
+                errors = [.. fields.SelectMany(f => (f.Value as JsonArray ?? []).Select(m => string.IsNullOrEmpty(f.Key) ? $"{m}" : $"{f.Key}: {m}"))];
+            }
         }
         catch (JsonException)
         {
             message = string.IsNullOrWhiteSpace(text) ? $"{(int)response.StatusCode} {response.ReasonPhrase}" : text;
         }
 
-        throw new ApiException((int)response.StatusCode, message);
+        throw new ApiException((int)response.StatusCode, message, errors);
     }
 
     private static string Normalize(string address) =>
@@ -101,9 +153,12 @@ internal sealed class ApiClient : IDisposable
 }
 
 /// <summary>The node answered with an error; the message is its own.</summary>
-internal sealed class ApiException(int status, string message) : Exception(message)
+internal sealed class ApiException(int status, string message, IReadOnlyList<string>? errors = null) : Exception(message)
 {
     public int Status { get; } = status;
+
+    /// <summary>Each problem of a 400 on its own ("field: what is wrong"), when the node listed them.</summary>
+    public IReadOnlyList<string> Errors { get; } = errors is { Count: > 0 } ? errors : [message];
 }
 
 internal sealed class UnreachableException(string message) : Exception(message);

@@ -38,9 +38,9 @@ public sealed class VmDecider(VmDefaults defaults) : IDecider<VmState, VmCommand
             return Reject($"its host {lost} was lost while it ran there and is not fenced yet, so it may still run there; nothing starts it elsewhere until then");
         return (command, s.Phase) switch
         {
-            (VmCommand.UpdateSpec u, VmPhase.Stopped or VmPhase.Failed) when u.Spec.Uuid != s.Spec.Uuid => Reject("the uuid of a VM cannot change"),
-            (VmCommand.UpdateSpec u, VmPhase.Stopped or VmPhase.Failed) => Accept(new VmEvent.SpecUpdated(u.Spec with { Name = name }, now)),
-            (VmCommand.UpdateSpec, _) => Reject($"the spec can only change while the VM is stopped; it is {Lower(s.Phase)}. Stop it first"),
+            (VmCommand.UpdateSpec u, _) when u.Spec.Uuid != s.Spec.Uuid => Reject("the uuid of a VM cannot change"),
+            (VmCommand.UpdateSpec u, _) when VmSpec.Same(u.Spec with { Name = name }, s.PendingSpec ?? s.Spec) => Decision<VmEvent>.Nothing,
+            (VmCommand.UpdateSpec u, _) => Accept(new VmEvent.SpecUpdated(u.Spec with { Name = name }, now)),
 
             (VmCommand.Start start, VmPhase.Stopped or VmPhase.Recovering) => Accept(Place(next, "start requested", now, pin: start.Pin)),
             (VmCommand.Start, VmPhase.Placing or VmPhase.Starting or VmPhase.Running) => Decision<VmEvent>.Nothing,
@@ -97,10 +97,30 @@ public sealed class VmDecider(VmDefaults defaults) : IDecider<VmState, VmCommand
         };
     }
 
-    public VmState Apply(VmState s, VmEvent e) => e switch
+    /// <summary>The state after <paramref name="e"/>; a pending spec takes effect once the VM is off its host (see <see cref="VmState.PendingSpec"/>).</summary>
+    public VmState Apply(VmState s, VmEvent e)
     {
-        VmEvent.Defined d => VmState.Absent with { Phase = VmPhase.Stopped, Spec = d.Spec, Since = d.At, Op = s.Op },
-        VmEvent.SpecUpdated u => s with { Spec = u.Spec },
+        var next = Fold(s, e);
+        if (e.Request is { } request)
+            next = next with { Requests = [.. next.Requests.TakeLast(VmState.KeptRequests - 1), request] };
+        return next.PendingSpec is { } pending && next.Phase != s.Phase && next.Phase is VmPhase.Stopped or VmPhase.Failed or VmPhase.Recovering or VmPhase.Placing
+            ? next with { Spec = pending, PendingSpec = null }
+            : next;
+    }
+
+    /// <summary>
+    /// Whether a spec change takes effect at once: always for a VM that is off any host; for one that is placing,
+    /// starting, running or stopping only when the machine stays the same (policy, priority, labels).
+    /// </summary>
+    private static VmState Updated(VmState s, VmSpec spec) =>
+        s.Phase is VmPhase.Stopped or VmPhase.Failed or VmPhase.Recovering || VmSpec.SameMachine(spec, s.Spec!)
+            ? s with { Spec = spec, PendingSpec = null }
+            : s with { Spec = VmSpec.MachineWithPolicy(s.Spec!, spec), PendingSpec = spec };
+
+    private VmState Fold(VmState s, VmEvent e) => e switch
+    {
+        VmEvent.Defined d => VmState.Absent with { Phase = VmPhase.Stopped, Spec = d.Spec, Since = d.At, Op = s.Op, Requests = s.Requests },
+        VmEvent.SpecUpdated u => Updated(s, u.Spec),
         VmEvent.PlacementRequested p => s with
         {
             Phase = VmPhase.Placing, Desired = PowerState.Running, Node = null, Op = p.Op, Since = p.At, Then = AfterStop.Nothing, Why = p.Why,

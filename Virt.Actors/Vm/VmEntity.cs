@@ -56,6 +56,12 @@ internal sealed class VmEntity : ReceivePersistentActor, IWithTimers
 
         Command<VmProtocol.Command>(c =>
         {
+            if (c.Request is { } request && State.Requests.FirstOrDefault(r => r.Key == request.Key) is { } seen)
+            {
+                Retried(request, seen);
+                return;
+            }
+
             if (!State.Exists && c.Body is not VmCommand.Define)
             {
                 Sender.Tell(new VmProtocol.NotFound(_name));
@@ -63,7 +69,7 @@ internal sealed class VmEntity : ReceivePersistentActor, IWithTimers
                 return;
             }
 
-            Decide(c.Body, Sender);
+            Decide(c.Body, Sender, c.Request);
         });
         Command<VmProtocol.Get>(_ =>
         {
@@ -115,8 +121,22 @@ internal sealed class VmEntity : ReceivePersistentActor, IWithTimers
         // No passivation here even if the VM does not exist: the message that started this entity comes next.
     }
 
+    /// <summary>
+    /// A command whose key is stored: it was done before (its answer was lost), so it is answered with the VM as it is
+    /// now, a start once placed; the same key for another request is refused.
+    /// </summary>
+    private void Retried(RequestStamp request, RequestStamp seen)
+    {
+        if (seen.Fingerprint != request.Fingerprint)
+            Sender.Tell(new VmProtocol.KeyReused(_name, request.Key));
+        else if (State.Phase == VmPhase.Placing)
+            Await(State.Op, Sender);
+        else
+            Sender.Tell(new VmProtocol.Result(true, null, State.Phase, State.Exists ? View() : null, 0, Replayed: true));
+    }
+
     /// <summary>Decides a command as if it had arrived now; <paramref name="replyTo"/> gets the result (null: nobody).</summary>
-    private void Decide(VmCommand command, IActorRef? replyTo)
+    private void Decide(VmCommand command, IActorRef? replyTo, RequestStamp? request = null)
     {
         switch (_decider.Decide(State, command, Now))
         {
@@ -134,7 +154,7 @@ internal sealed class VmEntity : ReceivePersistentActor, IWithTimers
                 break;
             case Decision<VmEvent>.Accepted accepted:
                 var before = State;
-                var events = accepted.Events;
+                var events = request is null ? accepted.Events : [accepted.Events[0] with { Request = request }, .. accepted.Events.Skip(1)];
                 PersistAll(events, e => State = _decider.Apply(State, e), () => AfterStored(before, events, replyTo));
                 break;
         }

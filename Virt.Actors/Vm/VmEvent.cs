@@ -3,9 +3,14 @@ using Virt.Actors.Persistence;
 
 namespace Virt.Actors.Vm;
 
-/// <summary>What happened to a VM; its journal. Each carries when it was decided.</summary>
+/// <summary>
+/// What happened to a VM; its journal. Each carries when it was decided. The first event of a command sent with an
+/// Idempotency-Key carries that key (<see cref="Request"/>), so a retry is recognised after any restart.
+/// </summary>
 public abstract record VmEvent(DateTimeOffset At) : IVirtSerializable
 {
+    public RequestStamp? Request { get; init; }
+
     public sealed record Defined(VmSpec Spec, DateTimeOffset At) : VmEvent(At);
 
     public sealed record SpecUpdated(VmSpec Spec, DateTimeOffset At) : VmEvent(At);

@@ -15,7 +15,11 @@ public enum RestartPolicy
     Never,
 }
 
-/// <summary>A VM as the operator defines it. Sizes: memory in MiB. Optional fields fall back to the node's defaults.</summary>
+/// <summary>
+/// A VM as the operator defines it. Sizes: memory in MiB. Optional fields fall back to the node's defaults.
+/// <see cref="Labels"/> are the operator's key=value tags, for selecting VMs (<c>vm stop --label app=web</c>).
+/// <see cref="Vnc"/> gives the domain a VNC display on <see cref="VncPort"/> (null: libvirt picks a free one).
+/// </summary>
 public sealed record VmSpec(
     string Name,
     Guid Uuid,
@@ -27,7 +31,36 @@ public sealed record VmSpec(
     int Priority = 0,
     TimeSpan? StopTimeout = null,
     int? MaxRestarts = null,
-    TimeSpan? RestartWindow = null);
+    TimeSpan? RestartWindow = null,
+    IReadOnlyDictionary<string, string>? Labels = null,
+    bool Vnc = false,
+    int? VncPort = null,
+    KernelSpec? Kernel = null)
+{
+    /// <summary>
+    /// Whether two specs describe the same machine (uuid, vCPUs, memory, disks, NICs, display): what the domain is made of, as
+    /// opposed to the policy around it (restart, priority, timeouts, labels), which can change while it runs.
+    /// </summary>
+    public static bool SameMachine(VmSpec a, VmSpec b) =>
+        a.Uuid == b.Uuid && a.Vcpus == b.Vcpus && a.MemoryMib == b.MemoryMib && a.Vnc == b.Vnc && a.VncPort == b.VncPort && Text(a.Kernel) == Text(b.Kernel) && Text(a.Disks) == Text(b.Disks) && Text(a.Nics) == Text(b.Nics);
+
+    /// <summary>Same in everything (lists and labels by content, not by reference).</summary>
+    public static bool Same(VmSpec a, VmSpec b) => Text(a) == Text(b);
+
+    /// <summary><paramref name="a"/>'s machine with <paramref name="policy"/>'s policy.</summary>
+    public static VmSpec MachineWithPolicy(VmSpec a, VmSpec policy) => a with
+    {
+        Restart = policy.Restart, Priority = policy.Priority, StopTimeout = policy.StopTimeout, MaxRestarts = policy.MaxRestarts,
+        RestartWindow = policy.RestartWindow, Labels = policy.Labels,
+    };
+
+    public bool HasLabel(string key, string value) => Labels is { } labels && labels.TryGetValue(key, out var v) && v == value;
+
+    private static string Text<T>(T value) => System.Text.Json.JsonSerializer.Serialize(value, Persistence.ManifestCodec.JsonOptions);
+}
+
+/// <summary>Direct kernel boot: the host's kernel file, an initramfs and the kernel command line (instead of booting a disk).</summary>
+public sealed record KernelSpec(string Path, string? Initrd = null, string? Cmdline = null);
 
 public enum DiskKind
 {

@@ -19,6 +19,22 @@ public static partial class VmSpecValidator
     [GeneratedRegex("^(vd|sd|hd|xvd)[a-z]{1,2}$")]
     private static partial Regex TargetRule();
 
+    public const int MaxLabels = 64;
+
+    [GeneratedRegex("^[A-Za-z0-9]([A-Za-z0-9._/-]{0,62})$")]
+    private static partial Regex LabelKeyRule();
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{0,63}$")]
+    private static partial Regex LabelValueRule();
+
+    public static string LabelRuleText => "a key of 1 to 63 letters, digits, '.', '_', '-' or '/' starting with a letter or digit, '=', and a value of up to 63 letters, digits, '.', '_' or '-'";
+
+    /// <summary>Why <paramref name="key"/>=<paramref name="value"/> is not a label, or null when it is one.</summary>
+    public static string? LabelProblem(string key, string value) =>
+        !LabelKeyRule().IsMatch(key) ? $"'{key}' is not a label key: use {LabelRuleText}"
+        : !LabelValueRule().IsMatch(value) ? $"'{value}' is not a label value: use up to 63 letters, digits, '.', '_' or '-'"
+        : null;
+
     public static bool IsValidName(string? name) => name is not null && NameRule().IsMatch(name);
 
     public static string NameRuleText => "1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit (no spaces or slashes)";
@@ -40,6 +56,29 @@ public static partial class VmSpecValidator
             errors.Add(new FieldError("maxRestarts", "must be 0 or more"));
         if (spec.RestartWindow is { } window && window <= TimeSpan.Zero)
             errors.Add(new FieldError("restartWindow", "must be positive"));
+
+        if (spec.VncPort is < 5900 or > 65535)
+            errors.Add(new FieldError("vncPort", $"must be between 5900 and 65535, not {spec.VncPort} (leave it out and libvirt picks a free port)"));
+        if (spec.VncPort is not null && !spec.Vnc)
+            errors.Add(new FieldError("vncPort", "needs \"vnc\": true"));
+        if (spec.Kernel is { } kernel)
+        {
+            if (!kernel.Path.StartsWith('/'))
+                errors.Add(new FieldError("kernel.path", $"'{kernel.Path}' must be an absolute path on the host"));
+            if (kernel.Initrd is { } initrd && !initrd.StartsWith('/'))
+                errors.Add(new FieldError("kernel.initrd", $"'{initrd}' must be an absolute path on the host"));
+        }
+
+        if (spec.Labels is { } labels)
+        {
+            if (labels.Count > MaxLabels)
+                errors.Add(new FieldError("labels", $"has {labels.Count} labels; a VM can have at most {MaxLabels}"));
+            foreach (var (key, value) in labels)
+            {
+                if (LabelProblem(key, value) is { } problem)
+                    errors.Add(new FieldError($"labels.{key}", problem));
+            }
+        }
 
         var targets = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < spec.Disks.Count; i++)

@@ -56,6 +56,13 @@ public sealed record VmState : IVirtSerializable
 
     public VmSpec? Spec { get; init; }
 
+    /// <summary>
+    /// A change of the machine (vCPUs, memory, disks, NICs) made while the VM was on its way to a host or on one: it
+    /// becomes <see cref="Spec"/> the next time the VM starts (or stops), so what the balancer counts on a host is
+    /// always what the domain there was made from.
+    /// </summary>
+    public VmSpec? PendingSpec { get; init; }
+
     public PowerState Desired { get; init; } = PowerState.Stopped;
 
     /// <summary>The host it runs on (or is starting or stopping on).</summary>
@@ -93,6 +100,11 @@ public sealed record VmState : IVirtSerializable
     public IReadOnlyList<DateTimeOffset> Restarts { get; init; } = [];
 
     public IReadOnlyList<string> FailureReasons { get; init; } = [];
+
+    /// <summary>The Idempotency-Keys of the latest accepted commands (at most <see cref="KeptRequests"/>), to recognise retries.</summary>
+    public IReadOnlyList<RequestStamp> Requests { get; init; } = [];
+
+    public const int KeptRequests = 64;
 
     /// <summary>While Recovering: how long until the next start attempt.</summary>
     public TimeSpan RetryDelay { get; init; }

@@ -15,12 +15,13 @@ public sealed record VmView(
     DateTimeOffset Since,
     long Op = 0,
     string? AwaitingFence = null,
-    string? EntityNode = null) : IVirtSerializable
+    string? EntityNode = null,
+    VmSpec? PendingSpec = null) : IVirtSerializable
 {
     /// <param name="entityNode">The node the VM's entity lives on, when the entity itself answers.</param>
     public static VmView Of(VmState s, VmDefaults defaults, DateTimeOffset now, string? entityNode = null)
     {
         var window = s.Spec!.RestartWindow ?? defaults.RestartWindow;
-        return new VmView(s.Spec.Name, s.Phase, s.Desired, s.Node, s.Spec, s.Restarts.Count(t => now - t < window), s.FailureReasons, s.LastError, s.Since, s.Op, s.AwaitingFence, entityNode);
+        return new VmView(s.Spec.Name, s.Phase, s.Desired, s.Node, s.Spec, s.Restarts.Count(t => now - t < window), s.FailureReasons, s.LastError, s.Since, s.Op, s.AwaitingFence, entityNode, s.PendingSpec);
     }
 }

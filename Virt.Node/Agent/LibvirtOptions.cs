@@ -24,6 +24,10 @@ internal sealed class LibvirtOptions : Virt.Hocon.IValidatedOptions
     [ConfigurationKeyName("keepalive-count")]
     public uint KeepaliveCount { get; set; } = 3;
 
+    /// <summary>The address VNC displays of VMs listen on (a VM has one when its spec says <c>"vnc": true</c>).</summary>
+    [ConfigurationKeyName("vnc-listen")]
+    public string VncListen { get; set; } = "127.0.0.1";
+
     public string ResolvedUri => Uri == "simulated" ? "test://" + Path.Combine(AppContext.BaseDirectory, "simulated-host.xml") : Uri;
 
     public IEnumerable<(string Key, string Problem)> Problems()
@@ -38,6 +42,8 @@ internal sealed class LibvirtOptions : Virt.Hocon.IValidatedOptions
             yield return ("reconnect-max", "must be a positive duration, like 30s");
         else if (ReconnectMin > ReconnectMax)
             yield return ("reconnect-min", $"({ReconnectMin.TotalSeconds:0.###}s) is above reconnect-max ({ReconnectMax.TotalSeconds:0.###}s); the backoff doubles from the one up to the other");
+        if (!System.Net.IPAddress.TryParse(VncListen, out _))
+            yield return ("vnc-listen", $"'{VncListen}' is not an IP address like 127.0.0.1 or 0.0.0.0");
         if (KeepaliveInterval <= TimeSpan.Zero)
             yield return ("keepalive-interval", "must be a positive duration, like 5s");
     }

@@ -103,6 +103,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
                 return new Verified(e.Event, st is not null, running, Sighting(e.Event.Name, running));
             }).PipeTo(Self, failure: ex => new Lost(ex.Message));
         });
+        Receive<DomainControl>(Control);
         Receive<Verified>(Forward);
         Receive<Report>(_ =>
         {
@@ -293,7 +294,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         switch (request)
         {
             case StartDomain start:
-                var xml = DomainXml.Render(start.Spec, _domainType);
+                var xml = DomainXml.Render(start.Spec, _domainType, _options.VncListen);
                 var state = c.State(start.Name);
                 if (state is null || !_defined.TryGetValue(start.Name, out var known) || known != xml)
                 {
@@ -333,6 +334,57 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
             default:
                 throw new ArgumentException($"unknown request {request.GetType().Name}");
         }
+    }
+
+    /// <summary>
+    /// An operator's action on a domain here (read, reset, keys). Not fenced by op: it changes nothing the VM's
+    /// entity decides on; but only this incarnation of the host takes it, and only for a domain that runs (but a read).
+    /// </summary>
+    private void Control(DomainControl control)
+    {
+        var action = control switch { ReadDomain => "read", ResetDomain => "reset", _ => "send-key" };
+        var replyTo = Sender;
+        object Refuse(string why) => control is ReadDomain
+            ? new DomainDetails(control.Name, _nodeName, false, false, 0, 0, null, why)
+            : new DomainControlDone(control.Name, _nodeName, action, why);
+        if (control.Incarnation != _incarnation)
+        {
+            replyTo.Tell(Refuse($"it was meant for incarnation {control.Incarnation} of host {_nodeName}, and this is incarnation {_incarnation}; nothing was done"));
+            return;
+        }
+
+        if (!_connected)
+        {
+            replyTo.Tell(Refuse($"{_error}; nothing was done"));
+            return;
+        }
+
+        var self = Self;
+        _worker.Run<object>(() =>
+        {
+            var c = _worker.Connection ?? throw new LibvirtException(LibvirtException.ErrorCodes.NoConnect, 0, "not connected", "libvirt");
+            var state = c.State(control.Name);
+            if (control is ReadDomain)
+            {
+                if (state is null)
+                    return new DomainDetails(control.Name, _nodeName, false, false, 0, 0, null, $"there is no domain {control.Name} on {_nodeName}");
+                var info = c.Info(control.Name);
+                return new DomainDetails(control.Name, _nodeName, true, Runs(state.Value.State), info.VirtCpus, info.MaxMemoryBytes >> 20, c.Xml(control.Name));
+            }
+
+            if (state is not { } s || !Runs(s.State))
+                return new DomainControlDone(control.Name, _nodeName, action, $"{control.Name} does not run on {_nodeName}");
+            if (control is SendDomainKeys keys)
+                c.SendKey(control.Name, [.. keys.Keycodes], keys.HoldMs);
+            else
+                c.Reset(control.Name);
+            return new DomainControlDone(control.Name, _nodeName, action);
+        }).PipeTo(replyTo, failure: ex =>
+        {
+            if (ex is LibvirtException { IsConnectionLost: true })
+                self.Tell(new Lost(ex.Message));
+            return Refuse(ex is LibvirtException l ? l.LibvirtMessage : ex.Message);
+        });
     }
 
     /// <summary>Runs on the worker thread: records whether the domain runs now, numbering each change.</summary>

@@ -20,9 +20,14 @@ namespace Virt.Node.Api;
 /// <item><c>cluster</c>, <c>node</c>: who answers, for the shell's prompt.</item>
 /// <item><c>completions</c>: named sources of live names: GET <c>path</c>, the array (or its <c>items</c> field), <c>value</c> per item.</item>
 /// <item><c>palettes[]</c>: <c>name</c>, <c>description</c>, <c>commands[]</c>. A command named "" is the palette itself (<c>virt events</c>).</item>
-/// <item>a command: <c>arguments[]</c> and <c>options[]</c> (<c>name</c>, <c>aliases</c>, <c>type</c> string|int|flag|size|duration|choice|file|json-file|disk|nic,
+/// <item>a command: <c>arguments[]</c> and <c>options[]</c> (<c>name</c>, <c>aliases</c>, <c>type</c> string|int|flag|size|duration|choice|file|json-file|disk|nic|label|label-key,
 /// <c>choices</c>, <c>repeat</c>, <c>required</c>, <c>default</c>, <c>description</c>, <c>complete</c> (a source), <c>to</c>: path | query.KEY | body.FIELD | body);
-/// <c>request</c> {method, path with {ARG}}, or <c>local</c> (run by the shell itself, offline: plan);
+/// <c>request</c> {method, path with {ARG}}, or <c>local</c> (run by the shell itself: plan offline; edit, which opens
+/// the document GET <c>edit.path</c> gives in the person's editor and sends it with the command's <c>request</c>;
+/// console, which connects a WebSocket to <c>console.path</c> and carries the terminal's bytes both ways);
+/// <c>refusedIf</c> names an answer field that, when true, non-empty or above zero, makes the exit status 1;
+/// <c>each</c> names the answer's list when a command acted on several VMs: output and --wait apply to each item;
+/// <c>oneOf</c> lists parameters of which exactly one must be given;
 /// <c>wait</c> {path, field, until[], failed[]} gives --wait/--timeout; <c>follow</c> {path, after, match} gives --follow (server-sent events);
 /// <c>output</c>: <c>table</c> {columns[{header, value, width, align, colour}], items} | <c>fields</c>[{label, value, each, colour}] | <c>line</c>, and <c>empty</c>;
 /// values are templates: {field.path}, {a??b}, {since|age}, optional [ ... {x} ] dropped when x is missing; <c>view</c> names a richer rendering a shell may know.</item>
@@ -90,6 +95,9 @@ internal static class PaletteEndpoints
                     { "name": "--nic", "type": "nic", "repeat": true, "to": "body.nics", "description": "A NIC: network:NAME or bridge:NAME, with ,mac= ,vlan= ,ovs (repeatable)." },
                     { "name": "--restart", "type": "choice", "choices": ["always", "on-failure", "never"], "to": "body.restart", "description": "Restart policy (default always)." },
                     { "name": "--priority", "type": "int", "to": "body.priority", "description": "Placement priority; higher goes first." },
+                    { "name": "--label", "aliases": ["-l"], "type": "label", "repeat": true, "to": "body.labels", "description": "A label KEY=VALUE, for selecting VMs (repeatable)." },
+                    { "name": "--vnc", "type": "flag", "to": "body.vnc", "description": "Give it a VNC display ('virt vm vnc NAME' says where)." },
+                    { "name": "--vnc-port", "type": "int", "to": "body.vncPort", "description": "The display's port (5900-65535); default: libvirt picks one." },
                     { "name": "--file", "aliases": ["-f"], "type": "json-file", "to": "body", "description": "Read the whole spec from a JSON file instead." }
                   ],
                   "request": { "method": "POST", "path": "/v1/vms" },
@@ -97,7 +105,8 @@ internal static class PaletteEndpoints
                 },
                 {
                   "name": "list",
-                  "description": "List VMs.",
+                  "description": "List VMs; --label keeps those with every label given.",
+                  "options": [ { "name": "--label", "aliases": ["-l"], "type": "label", "repeat": true, "to": "query.label", "description": "Only VMs with this label KEY=VALUE (repeatable: all of them)." } ],
                   "request": { "method": "GET", "path": "/v1/vms" },
                   "output": {
                     "table": {
@@ -109,7 +118,8 @@ internal static class PaletteEndpoints
                         { "header": "VCPUS", "value": "{vcpus}" },
                         { "header": "MEMORY", "value": "{memoryMib} MiB" },
                         { "header": "RESTARTS", "value": "{restartsInWindow}" },
-                        { "header": "SINCE", "value": "{since|age}" }
+                        { "header": "SINCE", "value": "{since|age}" },
+                        { "header": "LABELS", "value": "[{labels|pairs}]" }
                       ]
                     },
                     "empty": "No VMs. Create one with: virt vm create --name web-1 --vcpus 2 --memory 2GiB"
@@ -131,6 +141,8 @@ internal static class PaletteEndpoints
                       { "label": "memory", "value": "{memoryMib} MiB" },
                       { "label": "restart", "value": "{restart} ({restartsInWindow} restart(s) in the window)" },
                       { "label": "priority", "value": "{priority}" },
+                      { "label": "labels", "value": "[{labels|pairs}]" },
+                      { "label": "pending", "value": "[{pending.vcpus} vCPU, {pending.memoryMib} MiB, {pending.disks|count} disk(s), {pending.nics|count} NIC(s) at its next start]" },
                       { "label": "disk", "each": "disks", "value": "{target} {kind} {path}[ (read-only){readOnly|if}]" },
                       { "label": "nic", "each": "nics", "value": "{kind} {source}[ vlan {vlan}][ ovs{openVSwitch|if}][ mac {mac}]" },
                       { "label": "last error", "value": "[{lastError}]" },
@@ -139,22 +151,66 @@ internal static class PaletteEndpoints
                   }
                 },
                 {
-                  "name": "start",
-                  "description": "Start a VM; the balancer chooses the host, or --node pins it (still checked).",
+                  "name": "update",
+                  "description": "Change a VM's spec. A running VM's vCPUs, memory, disks and NICs change at its next start (vm show lists them as pending); restart policy, priority, timeouts and labels at once.",
                   "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." } ],
-                  "options": [ { "name": "--node", "type": "string", "complete": "nodes", "to": "query.node", "description": "Start it on this host only." } ],
-                  "request": { "method": "POST", "path": "/v1/vms/{NAME}/start" },
+                  "options": [
+                    { "name": "--vcpus", "type": "int", "to": "body.vcpus", "description": "Virtual CPUs." },
+                    { "name": "--memory", "aliases": ["-m"], "type": "size", "to": "body.memory", "description": "Memory, e.g. 8GiB or 512MiB." },
+                    { "name": "--disk", "type": "disk", "repeat": true, "to": "body.disks", "description": "Replace the disks: PATH, file:PATH, block:DEV or rbd:POOL/IMAGE,... (repeatable)." },
+                    { "name": "--nic", "type": "nic", "repeat": true, "to": "body.nics", "description": "Replace the NICs: network:NAME or bridge:NAME, with ,mac= ,vlan= ,ovs (repeatable)." },
+                    { "name": "--restart", "type": "choice", "choices": ["always", "on-failure", "never"], "to": "body.restart", "description": "Restart policy." },
+                    { "name": "--priority", "type": "int", "to": "body.priority", "description": "Placement priority; higher goes first." },
+                    { "name": "--stop-timeout", "type": "duration", "to": "body.stopTimeout", "description": "How long a graceful stop may take, e.g. 30s." },
+                    { "name": "--max-restarts", "type": "int", "to": "body.maxRestarts", "description": "Automatic restarts allowed within the restart window." },
+                    { "name": "--label", "aliases": ["-l"], "type": "label", "repeat": true, "to": "body.labels", "description": "Add or change a label KEY=VALUE (repeatable)." },
+                    { "name": "--remove-label", "type": "label-key", "repeat": true, "to": "body.labels", "description": "Remove the label KEY (repeatable)." },
+                    { "name": "--vnc", "type": "flag", "to": "body.vnc", "description": "Give it a VNC display." },
+                    { "name": "--vnc-port", "type": "int", "to": "body.vncPort", "description": "The display's port (5900-65535)." },
+                    { "name": "--file", "aliases": ["-f"], "type": "json-file", "to": "body", "description": "Read the fields to change from a JSON file (a merge patch: null removes)." }
+                  ],
+                  "request": { "method": "PATCH", "path": "/v1/vms/{NAME}" },
+                  "output": { "line": "{name}: updated ({vcpus} vCPU, {memoryMib} MiB)[; it keeps running as it is until its next start, which takes {pending.vcpus} vCPU, {pending.memoryMib} MiB]" }
+                },
+                {
+                  "name": "edit",
+                  "description": "Edit a VM's spec as JSON in $VISUAL or $EDITOR; saved, it is sent as vm update would. A refused edit reopens with what is wrong; nothing is lost.",
+                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." } ],
+                  "options": [ { "name": "--from", "type": "file", "description": "Open this file (a kept edit) instead of the VM's spec." } ],
+                  "local": "edit",
+                  "edit": { "path": "/v1/vms/{NAME}/spec" },
+                  "request": { "method": "PUT", "path": "/v1/vms/{NAME}" },
+                  "output": { "line": "{name}: updated ({vcpus} vCPU, {memoryMib} MiB)[; it keeps running as it is until its next start, which takes {pending.vcpus} vCPU, {pending.memoryMib} MiB]" }
+                },
+                {
+                  "name": "start",
+                  "description": "Start a VM (or every VM with --label); the balancer chooses the host, or --node pins it (still checked).",
+                  "arguments": [ { "name": "NAME", "type": "string", "complete": "vms", "to": "path", "description": "The VM (or --label)." } ],
+                  "options": [
+                    { "name": "--node", "type": "string", "complete": "nodes", "to": "query.node", "description": "Start it on this host only." },
+                    { "name": "--label", "aliases": ["-l"], "type": "label", "repeat": true, "to": "query.label", "description": "Every VM with this label KEY=VALUE (repeatable: all of them); each VM's outcome is printed." }
+                  ],
+                  "request": { "method": "POST", "path": "/v1/vms[/{NAME}]/start" },
                   "wait": { "path": "/v1/vms/{NAME}", "field": "state", "until": ["running", "failed"], "failed": ["failed"] },
-                  "output": { "line": "{name}: {state}[ (last error: {lastError})]" }
+                  "each": "vms",
+                  "oneOf": ["NAME", "--label"],
+                  "refusedIf": "refused",
+                  "output": { "line": "{name}: {state}[ (last error: {lastError})][, refused: {reason}]" }
                 },
                 {
                   "name": "stop",
-                  "description": "Stop a VM gracefully (destroyed after its stop timeout); --force destroys at once.",
-                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." } ],
-                  "options": [ { "name": "--force", "type": "flag", "to": "query.force", "description": "Destroy instead of a graceful shutdown." } ],
-                  "request": { "method": "POST", "path": "/v1/vms/{NAME}/stop" },
+                  "description": "Stop a VM (or every VM with --label) gracefully (destroyed after its stop timeout); --force destroys at once.",
+                  "arguments": [ { "name": "NAME", "type": "string", "complete": "vms", "to": "path", "description": "The VM (or --label)." } ],
+                  "options": [
+                    { "name": "--force", "type": "flag", "to": "query.force", "description": "Destroy instead of a graceful shutdown." },
+                    { "name": "--label", "aliases": ["-l"], "type": "label", "repeat": true, "to": "query.label", "description": "Every VM with this label KEY=VALUE (repeatable: all of them); each VM's outcome is printed." }
+                  ],
+                  "request": { "method": "POST", "path": "/v1/vms[/{NAME}]/stop" },
                   "wait": { "path": "/v1/vms/{NAME}", "field": "state", "until": ["stopped", "failed"], "failed": ["failed"] },
-                  "output": { "line": "{name}: {state}[ (last error: {lastError})]" }
+                  "each": "vms",
+                  "oneOf": ["NAME", "--label"],
+                  "refusedIf": "refused",
+                  "output": { "line": "{name}: {state}[ (last error: {lastError})][, refused: {reason}]" }
                 },
                 {
                   "name": "restart",
@@ -171,6 +227,48 @@ internal static class PaletteEndpoints
                   "options": [ { "name": "--force", "type": "flag", "to": "query.force", "description": "Stop the VM first if it runs." } ],
                   "request": { "method": "DELETE", "path": "/v1/vms/{NAME}" },
                   "output": { "line": "{NAME}: deleted" }
+                },
+                {
+                  "name": "reset",
+                  "description": "Reset a running VM at once, like its reset button (no shutdown; the guest boots again).",
+                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." } ],
+                  "request": { "method": "POST", "path": "/v1/vms/{NAME}/reset" },
+                  "output": { "line": "{message}" }
+                },
+                {
+                  "name": "sysrq",
+                  "description": "Send a magic SysRq key to a running Linux guest (Alt+SysRq+KEY): h lists them on its console, s syncs, b reboots.",
+                  "arguments": [
+                    { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." },
+                    { "name": "KEY", "type": "choice", "required": true, "choices": ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "s", "t", "u", "v", "w", "x", "z"], "to": "query.key", "description": "The SysRq command." }
+                  ],
+                  "request": { "method": "POST", "path": "/v1/vms/{NAME}/sysrq" },
+                  "output": { "line": "{message}" }
+                },
+                {
+                  "name": "send-key",
+                  "description": "Press keys together on a running VM's keyboard, then release them: vm send-key web-1 ctrl alt delete.",
+                  "arguments": [
+                    { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." },
+                    { "name": "KEYS", "type": "string", "required": true, "repeat": true, "to": "body.keys", "description": "Key names: a, 1, f12, enter, esc, ctrl, alt, shift, delete, sysrq... (Linux KEY_ names without KEY_)." }
+                  ],
+                  "options": [ { "name": "--hold-ms", "type": "int", "to": "body.holdMs", "description": "How long the keys stay pressed, in ms." } ],
+                  "request": { "method": "POST", "path": "/v1/vms/{NAME}/send-key" },
+                  "output": { "line": "{message}" }
+                },
+                {
+                  "name": "console",
+                  "description": "The guest's serial console, through the node it runs on (a WebSocket); Ctrl-] leaves.",
+                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." } ],
+                  "local": "console",
+                  "console": { "path": "/v1/vms/{NAME}/console" }
+                },
+                {
+                  "name": "vnc",
+                  "description": "Where to connect a VNC viewer to a running VM's display (a spec with --vnc has one).",
+                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "vms", "to": "path", "description": "The VM." } ],
+                  "request": { "method": "GET", "path": "/v1/vms/{NAME}/vnc" },
+                  "output": { "line": "{message}" }
                 },
                 {
                   "name": "why",

@@ -17,7 +17,8 @@ internal static class VmRequest
     public const int MaxDisks = 32;
     public const int MaxNics = 32;
 
-    private static readonly string[] SpecFields = ["name", "uuid", "vcpus", "memory", "memoryMib", "restart", "priority", "stopTimeout", "maxRestarts", "restartWindow", "disks", "nics"];
+    private static readonly string[] SpecFields = ["name", "uuid", "vcpus", "memory", "memoryMib", "restart", "priority", "stopTimeout", "maxRestarts", "restartWindow", "disks", "nics", "labels", "vnc", "vncPort", "kernel"];
+    private static readonly string[] KernelFields = ["path", "initrd", "cmdline"];
     private static readonly string[] DiskFields = ["kind", "path", "target", "bus", "readOnly", "monitors", "user", "secretUuid"];
     private static readonly string[] NicFields = ["kind", "source", "mac", "vlan", "openVSwitch", "model"];
 
@@ -70,6 +71,26 @@ internal static class VmRequest
         var stopTimeout = Duration(body, "stopTimeout", errors);
         var maxRestarts = Int(body, "maxRestarts", errors);
         var restartWindow = Duration(body, "restartWindow", errors);
+        var labels = Labels(body, errors);
+        var vnc = Bool(body, "vnc", errors) ?? false;
+        var vncPort = Int(body, "vncPort", errors);
+        KernelSpec? kernel = null;
+        if (body.TryGetProperty("kernel", out var k) && k.ValueKind != JsonValueKind.Null)
+        {
+            if (k.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add(new FieldError("kernel", "must be an object: {\"path\": \"/boot/vmlinuz\", \"initrd\": ..., \"cmdline\": ...}"));
+            }
+            else
+            {
+                Known(k, KernelFields, "kernel", errors);
+                var path = Str(k, "path", errors, "kernel");
+                if (path is null)
+                    errors.Add(new FieldError("kernel.path", "is required"));
+                else
+                    kernel = new KernelSpec(path, Str(k, "initrd", errors, "kernel"), Str(k, "cmdline", errors, "kernel"));
+            }
+        }
         if (errors.Count > 0)
         {
             // Report every problem at once: check what was given, with valid stand-ins for what was not.
@@ -78,7 +99,7 @@ internal static class VmRequest
             return (null, errors);
         }
 
-        var spec = new VmSpec(name!, uuid, vcpus!.Value, memory!.Value, disks.Select(d => d.Disk).ToList(), nics, restart, priority, stopTimeout, maxRestarts, restartWindow);
+        var spec = new VmSpec(name!, uuid, vcpus!.Value, memory!.Value, disks.Select(d => d.Disk).ToList(), nics, restart, priority, stopTimeout, maxRestarts, restartWindow, labels, vnc, vncPort, kernel);
         errors.AddRange(VmSpecValidator.Validate(spec));
         return errors.Count > 0 ? (null, errors) : (spec, errors);
     }
@@ -98,6 +119,27 @@ internal static class VmRequest
         }
 
         return disks;
+    }
+
+    /// <summary><c>"labels": {"app": "web"}</c>: text values only; kept in key order, so equal labels compare equal.</summary>
+    private static IReadOnlyDictionary<string, string>? Labels(JsonElement body, List<FieldError> errors)
+    {
+        if (!body.TryGetProperty("labels", out var v) || v.ValueKind == JsonValueKind.Null)
+            return null;
+        if (v.ValueKind != JsonValueKind.Object)
+            return Bad<IReadOnlyDictionary<string, string>?>(errors, "labels", "must be an object of text values, like {\"app\": \"web\"}", null);
+        var labels = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var label in v.EnumerateObject())
+        {
+            if (label.Value.ValueKind == JsonValueKind.Null)
+                continue; // a merge patch's way of removing a label
+            if (label.Value.ValueKind != JsonValueKind.String)
+                errors.Add(new FieldError($"labels.{label.Name}", $"must be text, not {label.Value.GetRawText()}"));
+            else
+                labels[label.Name] = label.Value.GetString()!;
+        }
+
+        return labels.Count == 0 ? null : new Dictionary<string, string>(labels, StringComparer.Ordinal);
     }
 
     private static string Letters(int n) => n < 26 ? ((char)('a' + n)).ToString() : $"{(char)('a' + (n / 26) - 1)}{(char)('a' + (n % 26))}";

@@ -2,7 +2,10 @@ using Virt.Actors.Vm;
 
 namespace Virt.Node.Api;
 
-/// <summary>A VM in API responses: its state and its spec, flat. <c>operation</c> numbers its side effects (the VM half of a fencing token).</summary>
+/// <summary>
+/// A VM in API responses: its state and its spec, flat. <c>operation</c> numbers its side effects (the VM half of a
+/// fencing token). <c>pending</c> is the spec it takes at its next start, when its machine was changed while it ran.
+/// </summary>
 internal sealed record VmResource(
     string Name,
     VmPhase State,
@@ -24,9 +27,12 @@ internal sealed record VmResource(
     DateTimeOffset Since,
     long Operation,
     string? AwaitingFence,
-    string? EntityNode)
+    string? EntityNode,
+    IReadOnlyDictionary<string, string> Labels,
+    System.Text.Json.Nodes.JsonObject? Pending)
 {
     public static VmResource Of(VmView v) => new(
         v.Name, v.State, v.Desired, v.Node, v.Spec.Uuid, v.Spec.Vcpus, v.Spec.MemoryMib, v.Spec.Disks, v.Spec.Nics, v.Spec.Restart, v.Spec.Priority,
-        v.Spec.StopTimeout, v.Spec.MaxRestarts, v.Spec.RestartWindow, v.RestartsInWindow, v.FailureReasons, v.LastError, v.Since, v.Op, v.AwaitingFence, v.EntityNode);
+        v.Spec.StopTimeout, v.Spec.MaxRestarts, v.Spec.RestartWindow, v.RestartsInWindow, v.FailureReasons, v.LastError, v.Since, v.Op, v.AwaitingFence, v.EntityNode,
+        v.Spec.Labels ?? new Dictionary<string, string>(), v.PendingSpec is { } p ? SpecDocument.Of(p) : null);
 }

@@ -180,6 +180,9 @@ internal static class NodeDaemon
         _ = app.Services.GetRequiredService<DataDirectoryLock>(); // owned by the host from here: unlocked when it is disposed
         ApiErrors.Map(app);
         VmEndpoints.Map(app);
+        DomainControlEndpoints.Map(app);
+        app.UseWebSockets();
+        ConsoleEndpoint.Map(app);
         NodeEndpoints.Map(app);
         ClusterEndpoints.Map(app);
         ClusterStatusEndpoints.Map(app);

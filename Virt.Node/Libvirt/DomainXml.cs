@@ -14,7 +14,8 @@ internal static class DomainXml
     public const string MetadataNamespace = "https://virt.dev/xmlns/vm/1";
 
     /// <param name="domainType">test, qemu or kvm.</param>
-    public static string Render(VmSpec spec, string domainType)
+    /// <param name="vncListen">The address a VNC display listens on (virt.libvirt.vnc-listen).</param>
+    public static string Render(VmSpec spec, string domainType, string vncListen = "127.0.0.1")
     {
         XNamespace virt = MetadataNamespace;
         var memory = spec.MemoryMib.ToString(CultureInfo.InvariantCulture);
@@ -27,7 +28,7 @@ internal static class DomainXml
             new XElement("memory", new XAttribute("unit", "MiB"), memory),
             new XElement("currentMemory", new XAttribute("unit", "MiB"), memory),
             new XElement("vcpu", new XAttribute("placement", "static"), spec.Vcpus),
-            new XElement("os", new XElement("type", new XAttribute("arch", "x86_64"), "hvm"), new XElement("boot", new XAttribute("dev", "hd"))),
+            new XElement("os", new XElement("type", new XAttribute("arch", "x86_64"), "hvm"), Boot(spec.Kernel)),
             new XElement("features", new XElement("acpi"), new XElement("apic")),
             new XElement("on_poweroff", "destroy"),
             new XElement("on_reboot", "restart"),
@@ -38,9 +39,18 @@ internal static class DomainXml
                 new XElement("serial", new XAttribute("type", "pty"), new XElement("target", new XAttribute("port", 0))),
                 new XElement("console", new XAttribute("type", "pty"), new XElement("target", new XAttribute("type", "serial"), new XAttribute("port", 0))),
                 Channel("org.qemu.guest_agent.0"),
-                Channel("org.virt.ready")));
+                Channel("org.virt.ready"),
+                spec.Vnc ? Vnc(spec.VncPort, vncListen) : null));
         return domain.ToString(SaveOptions.DisableFormatting);
     }
+
+    /// <summary>A disk boot, or the kernel, initramfs and command line given.</summary>
+    private static object[] Boot(KernelSpec? kernel) => kernel is null
+        ? [new XElement("boot", new XAttribute("dev", "hd"))]
+        : [new XElement("kernel", kernel.Path), kernel.Initrd is null ? null! : new XElement("initrd", kernel.Initrd), kernel.Cmdline is null ? null! : new XElement("cmdline", kernel.Cmdline)];
+
+    private static XElement Vnc(int? port, string listen) =>
+        new("graphics", new XAttribute("type", "vnc"), new XAttribute("port", port ?? -1), new XAttribute("autoport", port is null ? "yes" : "no"), new XAttribute("listen", listen));
 
     private static XElement Channel(string name) =>
         new("channel", new XAttribute("type", "unix"), new XElement("target", new XAttribute("type", "virtio"), new XAttribute("name", name)));

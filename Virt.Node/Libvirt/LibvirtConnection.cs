@@ -130,6 +130,26 @@ internal sealed class LibvirtConnection : IDisposable
         return LibvirtNative.TakeString(LibvirtNative.virDomainGetXMLDesc(dom, 0)) ?? throw LibvirtException.Last("virDomainGetXMLDesc");
     }
 
+    /// <summary>
+    /// The domain's serial console as a blocking stream (VIR_DOMAIN_CONSOLE_FORCE: a session already open, say a
+    /// forgotten one, is taken over).
+    /// </summary>
+    public ConsoleStream OpenConsole(string name)
+    {
+        using var dom = Lookup(name);
+        var stream = LibvirtNative.virStreamNew(_handle, 0);
+        if (stream == 0)
+            throw LibvirtException.Last("virStreamNew");
+        if (LibvirtNative.virDomainOpenConsole(dom, 0, stream, 1) < 0)
+        {
+            var error = LibvirtException.Last("virDomainOpenConsole");
+            LibvirtNative.virStreamFree(stream);
+            throw error;
+        }
+
+        return new ConsoleStream(stream);
+    }
+
     /// <summary>Sends key codes (codeset 0 = Linux keycodes), held for <paramref name="holdMs"/>.</summary>
     public unsafe void SendKey(string name, uint[] keycodes, uint holdMs = 0, uint codeset = 0)
     {

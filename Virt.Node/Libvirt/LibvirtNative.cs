@@ -94,6 +94,25 @@ internal static partial class LibvirtNative
     [LibraryImport(Lib)]
     public static partial int virDomainFree(nint dom);
 
+    // Streams (the serial console)
+    [LibraryImport(Lib)]
+    public static partial nint virStreamNew(ConnectionHandle conn, uint flags);
+
+    [LibraryImport(Lib)]
+    public static partial int virDomainOpenConsole(DomainHandle dom, nint devName, nint stream, uint flags);
+
+    [LibraryImport(Lib)]
+    public static unsafe partial int virStreamRecv(nint stream, byte* data, nuint nbytes);
+
+    [LibraryImport(Lib)]
+    public static unsafe partial int virStreamSend(nint stream, byte* data, nuint nbytes);
+
+    [LibraryImport(Lib)]
+    public static partial int virStreamAbort(nint stream);
+
+    [LibraryImport(Lib)]
+    public static partial int virStreamFree(nint stream);
+
     // Events
     [LibraryImport(Lib)]
     public static partial int virEventRegisterDefaultImpl();

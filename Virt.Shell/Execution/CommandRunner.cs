@@ -13,7 +13,7 @@ internal static class CommandRunner
     public static async Task<int> Run(ParsedCommand parsed, ApiClient? node, CancellationToken cancellationToken)
     {
         var command = parsed.Command;
-        if (command.Local is { } local)
+        if (command.Local is { } local && local != EditCommand.Name && local != ConsoleCommand.Name)
         {
             return local == PlanCommand.Name
                 ? PlanCommand.Run(parsed)
@@ -21,6 +21,10 @@ internal static class CommandRunner
         }
 
         var client = node ?? throw new InvalidOperationException($"{parsed.Title} needs a node, and none was given");
+        if (command.Local == EditCommand.Name)
+            return await EditCommand.Run(parsed, client, cancellationToken);
+        if (command.Local == ConsoleCommand.Name)
+            return await ConsoleCommand.Run(parsed, client, cancellationToken);
         var (method, path, body) = RequestBuilder.Build(parsed);
         var answer = await client.Send(method, path, body, cancellationToken);
         var json = parsed.Flag(StandardOption.Json);
@@ -30,6 +34,9 @@ internal static class CommandRunner
         if (command.Watch is { } watch && parsed.Flag(StandardOption.Watch))
             return await Watch(parsed, watch, answer, client, method, path, body, json, cancellationToken);
 
+        if (command.Each is { } each && Template.Lookup(answer, each) is JsonArray items)
+            return await Each(parsed, answer, items, client, json, cancellationToken);
+
         var failed = false;
         if (command.Wait is { } wait && parsed.Flag(StandardOption.Wait))
             (answer, failed) = await Wait(parsed, wait, answer, client, cancellationToken);
@@ -37,8 +44,61 @@ internal static class CommandRunner
             JsonOutput.Print(answer);
         else
             Printer.Print(command, answer, parsed.Values);
-        return failed ? ExitCode.Refused : ExitCode.Done;
+        return failed || Refused(command, answer) ? ExitCode.Refused : ExitCode.Done;
     }
+
+    /// <summary>
+    /// A command that acted on several VMs: with --wait, each accepted one is awaited (refused ones are not); then each
+    /// item is printed with the command's output (JSON: the answer, items replaced by what was awaited). Exit 1 when
+    /// any was refused or ended failed.
+    /// </summary>
+    private static async Task<int> Each(ParsedCommand parsed, JsonNode answer, JsonArray items, ApiClient client, bool json, CancellationToken cancellationToken)
+    {
+        var command = parsed.Command;
+        var failed = false;
+        var results = new List<JsonNode>();
+        foreach (var item in items.OfType<JsonNode>())
+        {
+            var result = item;
+            var accepted = Template.Lookup(item, "accepted") is not JsonValue a || a.GetValueKind() != System.Text.Json.JsonValueKind.False;
+            if (accepted && command.Wait is { } wait && parsed.Flag(StandardOption.Wait) && Template.Lookup(item, "name") is { } name)
+            {
+                var argument = Palettes.Palettes.Arguments(command).FirstOrDefault(p => p.To == "path")?.Name ?? "NAME";
+                var one = new ParsedCommand(parsed.Palette, command, new Dictionary<string, List<string>>(parsed.Values) { [argument] = [Template.Text(name)!] });
+                (result, var itemFailed) = await Wait(one, wait, item, client, cancellationToken);
+                failed |= itemFailed;
+            }
+
+            results.Add(result.DeepClone());
+        }
+
+        if (json)
+        {
+            var whole = answer.DeepClone();
+            whole[command.Each!] = new JsonArray([.. results]);
+            JsonOutput.Print(whole);
+        }
+        else
+        {
+            foreach (var result in results)
+                Printer.Print(command, result, parsed.Values);
+            if (results.Count == 0 && Template.Lookup(answer, "message") is { } message)
+                Console.Out.WriteLine(Template.Text(message));
+        }
+
+        return failed || Refused(command, answer) ? ExitCode.Refused : ExitCode.Done;
+    }
+
+    /// <summary>The answer says some of what was asked was refused (see <see cref="PaletteCommand.RefusedIf"/>).</summary>
+    private static bool Refused(PaletteCommand command, JsonNode answer) =>
+        command.RefusedIf is { } field && Template.Lookup(answer, field) switch
+        {
+            JsonArray list => list.Count > 0,
+            JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.True => true,
+            JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.Number => v.GetValue<double>() > 0,
+            JsonObject o => o.Count > 0,
+            _ => false,
+        };
 
     /// <summary>Polls until the field reaches one of the awaited values; false deadline is exit 4, a "failed" value exit 1.</summary>
     private static async Task<(JsonNode Answer, bool Failed)> Wait(ParsedCommand parsed, WaitSpec wait, JsonNode answer, ApiClient client, CancellationToken cancellationToken)

@@ -33,6 +33,20 @@ internal static class RequestBuilder
             {
                 body = ReadJsonFile(parsed.Title, parameter, given[^1]);
             }
+            else if (to.StartsWith("body.", StringComparison.Ordinal) && parameter.Type is "label" or "label-key")
+            {
+                // KEY=VALUE sets a label, KEY alone (label-key) removes it (null, in a merge patch); several options may share the object.
+                fields ??= new JsonObject();
+                var labels = fields[to[5..]] as JsonObject ?? (JsonObject)(fields[to[5..]] = new JsonObject());
+                foreach (var value in given)
+                {
+                    var equals = value.IndexOf('=');
+                    if (parameter.Type == "label")
+                        labels[value[..equals]] = value[(equals + 1)..];
+                    else
+                        labels[value] = null;
+                }
+            }
             else if (to.StartsWith("body.", StringComparison.Ordinal))
             {
                 fields ??= new JsonObject();

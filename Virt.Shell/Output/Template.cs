@@ -9,7 +9,7 @@ namespace Virt.Shell.Output;
 /// The palettes' output templates: <c>{field}</c> inserts a field of the answer (dotted paths, <c>.</c> for the item
 /// itself, <c>last</c> for an array's last element; a parameter such as <c>{NAME}</c> when the answer has no such
 /// field), <c>{a??b}</c> the first present, <c>{since|age}</c> through a format (age, time, seconds, join,
-/// bool:YES:NO, if). A missing field prints <c>-</c>; inside <c>[...]</c> it drops the whole bracket instead, so
+/// bool:YES:NO, if, count (of a list), pairs (an object as k=v, k2=v2)). A missing field prints <c>-</c>; inside <c>[...]</c> it drops the whole bracket instead, so
 /// <c>[ (last error: {lastError})]</c> appears only when there is one. <c>{{ }} [[ ]]</c> are literal.
 /// </summary>
 internal static class Template
@@ -145,6 +145,8 @@ internal static class Template
             "seconds" => kind == JsonValueKind.Number ? string.Create(CultureInfo.InvariantCulture, $"{node.GetValue<double>() / 1000.0:0.0} s") : Text(node),
             "bool" => kind switch { JsonValueKind.True => format.ElementAtOrDefault(1) ?? "yes", JsonValueKind.False => format.ElementAtOrDefault(2) ?? "no", _ => Text(node) },
             "if" => kind == JsonValueKind.True ? "" : kind == JsonValueKind.False ? null : Text(node),
+            "count" => node is JsonArray items ? items.Count.ToString(CultureInfo.InvariantCulture) : Text(node),
+            "pairs" => node is JsonObject pairs ? (pairs.Count == 0 ? null : string.Join(", ", pairs.Select(p => $"{p.Key}={(p.Value is null ? "" : Text(p.Value))}"))) : Text(node),
             _ => Text(node), // "join", or a format from a newer node: the plain text
         };
     }

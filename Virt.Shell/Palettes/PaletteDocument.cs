@@ -22,8 +22,12 @@ internal sealed record Palette(string Name, string Description, List<PaletteComm
 /// <summary>
 /// One command. <paramref name="Name"/> "" makes the palette itself the command (<c>virt events</c>). Either
 /// <paramref name="Request"/> (an HTTP call to the node) or <paramref name="Local"/> (something this shell runs
-/// itself, offline: <c>plan</c>). <paramref name="View"/> names a richer rendering the shell may know;
-/// <paramref name="Output"/> is the generic one and the fallback.
+/// itself: <c>plan</c> offline, <c>edit</c> with the node). <paramref name="View"/> names a richer rendering the shell may know;
+/// <paramref name="Output"/> is the generic one and the fallback. <paramref name="RefusedIf"/> names a field of the
+/// answer that, when true, a non-empty list or a number above zero, makes the exit status 1 (a bulk command where some
+/// VMs refused). <paramref name="Each"/> names a list field of the answer: when the answer has it, the command acted
+/// on each item in it (a bulk stop by label), and the output and --wait apply to each item (by its <c>name</c>).
+/// <paramref name="OneOf"/>: exactly one of these parameters must be given (<c>NAME</c> or <c>--label</c>).
 /// </summary>
 internal sealed record PaletteCommand(
     string Name,
@@ -36,11 +40,17 @@ internal sealed record PaletteCommand(
     FollowSpec? Follow,
     OutputSpec? Output,
     string? View,
-    WatchSpec? Watch = null);
+    WatchSpec? Watch = null,
+    EditSpec? Edit = null,
+    string? RefusedIf = null,
+    string? Each = null,
+    List<string>? OneOf = null,
+    ConsoleSpec? Console = null);
 
 /// <summary>
 /// A positional argument (<c>NAME</c>) or an option (<c>--vcpus</c>). <paramref name="Type"/>: string, int, flag,
-/// size, duration, choice, file, json-file, disk, nic. <paramref name="To"/> says where the value goes:
+/// size, duration, choice, file, json-file, disk, nic, label (KEY=VALUE, into an object), label-key (KEY, set to null
+/// in that object: removed by a merge patch). <paramref name="To"/> says where the value goes:
 /// <c>path</c> (the <c>{NAME}</c> in the request path), <c>query.KEY</c>, <c>body.FIELD</c>, or <c>body</c>
 /// (a json-file that is the whole body). <paramref name="Complete"/> names a completion source.
 /// </summary>
@@ -60,6 +70,15 @@ internal sealed record RequestTemplate(string Method, string Path);
 
 /// <summary>What <c>--wait</c> polls: GET <paramref name="Path"/> until <paramref name="Field"/> is one of <paramref name="Until"/>; ending in <paramref name="Failed"/> is a refusal.</summary>
 internal sealed record WaitSpec(string Path, string Field, List<string> Until, List<string>? Failed);
+
+/// <summary>
+/// What <c>local: "edit"</c> opens: GET <paramref name="Path"/> gives the document to edit; the command's request sends
+/// it back.
+/// </summary>
+internal sealed record EditSpec(string Path);
+
+/// <summary>What <c>local: "console"</c> connects to: a WebSocket at <paramref name="Path"/> carrying the console's bytes.</summary>
+internal sealed record ConsoleSpec(string Path);
 
 /// <summary>With <c>--watch</c>, the command is asked again every <paramref name="Seconds"/> and its output redrawn in place.</summary>
 internal sealed record WatchSpec(int Seconds);

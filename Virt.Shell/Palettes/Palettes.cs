@@ -51,7 +51,7 @@ internal sealed class Palettes(PaletteDocument document, bool fromNode)
         var words = new List<string> { "virt", palette.Name };
         if (command.Name.Length > 0)
             words.Add(command.Name);
-        words.AddRange(Arguments(command).Select(a => a.Required ? a.Name : $"[{a.Name}]"));
+        words.AddRange(Arguments(command).Select(a => (a.Required ? a.Name : $"[{a.Name}]") + (a.Repeat ? "..." : "")));
         words.Add("[options]");
         return string.Join(' ', words);
     }

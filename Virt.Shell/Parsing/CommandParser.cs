@@ -97,11 +97,19 @@ internal static class CommandParser
                     : $"{title}: unexpected '{word}' (it takes {string.Join(" ", arguments.Select(a => a.Name))}); see 'virt help {title}'");
             }
 
-            Add(title, values, arguments[position++], word);
+            // A repeatable argument (the last one: KEYS...) takes every word left.
+            Add(title, values, arguments[position].Repeat ? arguments[position] : arguments[position++], word);
         }
 
-        foreach (var missing in arguments.Skip(position).Where(a => a.Required))
+        foreach (var missing in arguments.Skip(position).Where(a => a.Required && !values.ContainsKey(a.Name)))
             throw new UsageException($"{title}: give {missing.Name}; usage: {Palettes.Palettes.Usage(palette, command)}");
+        if (command.OneOf is { Count: > 0 } oneOf && oneOf.Count(values.ContainsKey) != 1)
+        {
+            throw new UsageException(oneOf.Any(values.ContainsKey)
+                ? $"{title}: give {string.Join(" or ", oneOf)}, not both; usage: {Palettes.Palettes.Usage(palette, command)}"
+                : $"{title}: give {string.Join(" or ", oneOf)}; usage: {Palettes.Palettes.Usage(palette, command)}");
+        }
+
         if (values.ContainsKey(StandardOption.Timeout) && !values.ContainsKey(StandardOption.Wait))
             throw new UsageException($"{title}: --timeout applies to --wait; add --wait");
         return new ParsedCommand(palette, command, values);

@@ -14,6 +14,8 @@ internal static partial class ValueTypes
             "int" => long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _) ? null : "is not a whole number",
             "size" => SizePattern().IsMatch(value) ? null : "is not a size (like 2GiB, 512MiB, 4G)",
             "duration" => DurationPattern().IsMatch(value) ? null : "is not a duration (like 500ms, 30s, 2m, 1h)",
+            "label" => value.IndexOf('=') is > 0 ? null : "is not KEY=VALUE (like app=web)",
+            "label-key" => value.Length > 0 && !value.Contains('=') ? null : "is not a label key (like app)",
             "choice" => parameter.Choices is { } choices && !choices.Contains(value) ? $"is not one of {string.Join(", ", choices)}{Nearest.Hint(value, choices)}" : null,
             _ => value.Length == 0 && parameter.Type != "string" ? "is empty" : null,
         };

@@ -16,7 +16,9 @@ public sealed class DomainXmlTests
         [
             new NicSpec(NicKind.Network, "default", Mac: "52:54:00:aa:bb:cc"),
             new NicSpec(NicKind.Bridge, "ovsbr0", Vlan: 42, OpenVSwitch: true),
-        ]);
+        ],
+        Vnc: true,
+        VncPort: 5907);
 
     [Fact]
     public void Every_device_kind_passes_libvirts_schema_validation_and_starts_on_the_test_driver()

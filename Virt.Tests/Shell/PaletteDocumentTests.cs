@@ -39,14 +39,19 @@ public sealed class PaletteDocumentTests
         {
             foreach (var command in palette.Commands)
             {
-                Assert.True(command.Request is not null ^ command.Local is not null, $"{palette.Name} {command.Name}: a request or a local runner, not both");
+                if (command.Local == "console")
+                    Assert.True(command.Console is not null && command.Request is null, $"{palette.Name} {command.Name}: a console needs the WebSocket path");
+                else if (command.Local == "edit")
+                    Assert.True(command.Request is not null && command.Edit is not null, $"{palette.Name} {command.Name}: an edit needs the document to edit and a request to send it");
+                else
+                    Assert.True(command.Request is not null ^ command.Local is not null, $"{palette.Name} {command.Name}: a request or a local runner, not both");
                 foreach (var parameter in (command.Arguments ?? []).Concat(command.Options ?? []))
                 {
-                    Assert.Contains(parameter.Type, new[] { "string", "int", "flag", "size", "duration", "choice", "file", "json-file", "disk", "nic" });
+                    Assert.Contains(parameter.Type, new[] { "string", "int", "flag", "size", "duration", "choice", "file", "json-file", "disk", "nic", "label", "label-key" });
                     if (parameter.Complete is { } source)
                         Assert.True(document.Completions!.ContainsKey(source), $"{palette.Name} {command.Name} {parameter.Name}: no completion source '{source}'");
                     if (parameter.To == "path")
-                        Assert.Contains("{" + parameter.Name + "}", command.Request!.Path);
+                        Assert.Contains("{" + parameter.Name + "}", command.Request?.Path ?? command.Console!.Path);
                 }
             }
         }

@@ -39,7 +39,8 @@ public sealed class ShellCommandLineTests : IAsyncLifetime
     [InlineData("unknown command 'frobnicate'", "frobnicate")]
     [InlineData("vm: unknown command 'strat'; did you mean 'start'?", "vm", "strat", "web-1")]
     [InlineData("vm list: unknown option --frob", "vm", "list", "--frob")]
-    [InlineData("vm start: give NAME", "vm", "start")]
+    [InlineData("vm start: give NAME or --label", "vm", "start")]
+    [InlineData("vm stop: give NAME or --label, not both", "vm", "stop", "web-1", "--label", "app=web")]
     [InlineData("vm create: --vcpus 'two' is not a whole number", "vm", "create", "--name", "x", "--vcpus", "two", "--memory", "1GiB")]
     [InlineData("vm create: --restart 'sometimes' is not one of always, on-failure, never", "vm", "create", "--name", "x", "--vcpus", "1", "--memory", "1GiB", "--restart", "sometimes")]
     [InlineData("vm create: --memory '2 gigs' is not a size", "vm", "create", "--name", "x", "--vcpus", "1", "--memory", "2 gigs")]
@@ -167,7 +168,7 @@ public sealed class ShellCommandLineTests : IAsyncLifetime
         var lines = new List<string>();
         while (await bash.ReadLine(TimeSpan.FromSeconds(60)) is { } line)
             lines.Add(line);
-        Assert.Equal(["start: web-1", "vm: show start stop"], lines);
+        Assert.Equal(["start: web-1", "vm: send-key show start stop sysrq"], lines);
     }
 
     [Fact]
@@ -192,7 +193,7 @@ public sealed class ShellCommandLineTests : IAsyncLifetime
 
         (exit, help, _) = await Virt("help", "vm", "start");
         Assert.Equal(0, exit);
-        Assert.Contains("Usage: virt vm start NAME [options]", help);
+        Assert.Contains("Usage: virt vm start [NAME] [options]", help);
         Assert.Contains("--timeout N", help);
     }
 }

@@ -34,6 +34,13 @@ public sealed class ShellGrammarTests
         Assert.Equal("/v1/vms/a%20b/stop?force=true", Virt.Shell.Execution.RequestBuilder.Build(stop).Path);
         var events = Assert.IsType<ParsedCommand>(CommandParser.Parse(Builtin, ["events", "--vm", "web-1"]));
         Assert.Equal("/v1/events?vm=web-1&limit=20", Virt.Shell.Execution.RequestBuilder.Build(events).Path);
+
+        var update = Assert.IsType<ParsedCommand>(CommandParser.Parse(Builtin, ["vm", "update", "web-1", "-m", "8GiB", "--label", "app=web", "--remove-label", "tier", "-l", "v=a=b"]));
+        var patch = Virt.Shell.Execution.RequestBuilder.Build(update);
+        Assert.Equal(("PATCH", "/v1/vms/web-1"), (patch.Method.Method, patch.Path));
+        Assert.Equal("""{"memory":"8GiB","labels":{"app":"web","v":"a=b","tier":null}}""", patch.Body!.ToJsonString());
+        var bulk = Assert.IsType<ParsedCommand>(CommandParser.Parse(Builtin, ["vm", "stop", "--label", "app=web", "-l", "tier=front", "--force"]));
+        Assert.Equal("/v1/vms/stop?force=true&label=app%3Dweb&label=tier%3Dfront", Virt.Shell.Execution.RequestBuilder.Build(bulk).Path);
     }
 
     [Theory]

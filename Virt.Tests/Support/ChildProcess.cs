@@ -78,12 +78,14 @@ public sealed class ChildProcess : IDisposable
         return await output;
     }
 
-    public static ChildProcess Start(string fileName, IEnumerable<string> args, IDictionary<string, string>? environment = null, string? workingDirectory = null)
+    /// <param name="input">Give the process a standard input the test writes to (<see cref="Write"/>).</param>
+    public static ChildProcess Start(string fileName, IEnumerable<string> args, IDictionary<string, string>? environment = null, string? workingDirectory = null, bool input = false)
     {
         var info = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = input,
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? "",
         };
@@ -96,6 +98,13 @@ public sealed class ChildProcess : IDisposable
         }
 
         return new ChildProcess(Process.Start(info) ?? throw new InvalidOperationException($"could not start {fileName}"));
+    }
+
+    /// <summary>Writes to the process's standard input (started with input: true).</summary>
+    public void Write(string text)
+    {
+        _process.StandardInput.Write(text);
+        _process.StandardInput.Flush();
     }
 
     /// <summary>Next stdout line, or null when the process closed stdout.</summary>

@@ -119,7 +119,8 @@ public sealed class BadInputTests : IAsyncLifetime
     [InlineData("GET", "/v1/events?after=-1", 400, "after: '-1' is not a whole number")]
     [InlineData("POST", "/v1/vms/web-1/frobnicate", 404, "there is no POST /v1/vms/web-1/frobnicate")]
     [InlineData("GET", "/v1/nothing-here", 404, "there is no GET /v1/nothing-here")]
-    [InlineData("PATCH", "/v1/vms/web-1", 405, "does not take PATCH")]
+    [InlineData("PATCH", "/v1/vms", 405, "does not take PATCH")]
+    [InlineData("PATCH", "/v1/vms/web-1", 400, "body: not valid JSON")]
     public async Task Every_error_is_problem_json_that_says_what_is_wrong(string method, string path, int status, string detail)
     {
         var problem = await Refused(new HttpMethod(method), path, null, status);
@@ -162,13 +163,13 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Updating_the_spec_of_a_running_vm_is_a_409_with_the_state()
+    public async Task Changing_the_uuid_of_a_running_vm_is_a_409_with_the_state()
     {
         await _node.Post("/v1/vms/web-1/start", expect: 202);
         await _node.WaitForState("web-1", "running");
-        var problem = await Refused(HttpMethod.Put, "/v1/vms/web-1", new { vcpus = 4, memory = "2GiB" }, 409);
+        var problem = await Refused(HttpMethod.Put, "/v1/vms/web-1", new { vcpus = 4, memory = "2GiB", uuid = Guid.NewGuid().ToString() }, 409);
         Assert.Equal("running", problem["state"]!.GetValue<string>());
-        Assert.Contains("Stop it first", problem["reason"]!.GetValue<string>());
+        Assert.Equal("the uuid of a VM cannot change", problem["reason"]!.GetValue<string>());
     }
 
     [Fact]

@@ -225,15 +225,74 @@ public sealed class VmDeciderTests
     }
 
     [Fact]
-    public void The_spec_changes_only_while_stopped_and_keeps_its_uuid()
+    public void A_stopped_vms_spec_changes_at_once_and_keeps_its_uuid()
+    {
+        var vm = Vm();
+        vm.Send(new C.UpdateSpec(Spec() with { Vcpus = 4, MemoryMib = 8192 }));
+        Assert.Equal((4, 8192L), (vm.State.Spec!.Vcpus, vm.State.Spec.MemoryMib));
+        Assert.Null(vm.State.PendingSpec);
+        Assert.Equal("the uuid of a VM cannot change", Rejected(vm.Send(new C.UpdateSpec(Spec() with { Uuid = Guid.NewGuid() }))));
+        Assert.Empty(Assert.IsType<Decision<VmEvent>.Accepted>(vm.Send(new C.UpdateSpec(Spec() with { Vcpus = 4, MemoryMib = 8192 }))).Events); // the same spec: nothing stored
+    }
+
+    [Fact]
+    public void A_running_vms_new_machine_waits_for_its_next_start_and_the_placement_asks_for_the_new_size()
     {
         var vm = Running();
-        Assert.Equal("the spec can only change while the VM is stopped; it is running. Stop it first", Rejected(vm.Send(new C.UpdateSpec(Spec() with { Vcpus = 4 }))));
-        vm.Send(new C.Stop(Force: true));
+        var labels = new Dictionary<string, string> { ["app"] = "web" };
+        vm.Send(new C.UpdateSpec(Spec() with { Vcpus = 4, MemoryMib = 8192, Priority = 7, Labels = labels }));
+        Assert.Equal(VmPhase.Running, vm.State.Phase);
+        Assert.Equal((2, 2048L), (vm.State.Spec!.Vcpus, vm.State.Spec.MemoryMib)); // what runs, and what the balancer counts on its host
+        Assert.Equal((7, "web"), (vm.State.Spec.Priority, vm.State.Spec.Labels!["app"])); // policy and labels at once
+        Assert.Equal((4, 8192L), (vm.State.PendingSpec!.Vcpus, vm.State.PendingSpec.MemoryMib));
+
+        vm.Send(new C.Restart());
         vm.Send(new C.StopDone(vm.State.Op));
-        vm.Send(new C.UpdateSpec(Spec() with { Vcpus = 4 }));
-        Assert.Equal(4, vm.State.Spec!.Vcpus);
-        Assert.Equal("the uuid of a VM cannot change", Rejected(vm.Send(new C.UpdateSpec(Spec() with { Uuid = Guid.NewGuid() }))));
+        Assert.Equal(VmPhase.Placing, vm.State.Phase);
+        Assert.Equal((4, 8192L, 7), (vm.State.Spec!.Vcpus, vm.State.Spec.MemoryMib, vm.State.Spec.Priority));
+        Assert.Null(vm.State.PendingSpec);
+    }
+
+    [Fact]
+    public void A_pending_spec_takes_effect_when_the_vm_stops_and_a_later_change_replaces_it()
+    {
+        var vm = Running();
+        vm.Send(new C.UpdateSpec(Spec() with { MemoryMib = 4096 }));
+        vm.Send(new C.UpdateSpec(Spec() with { MemoryMib = 8192 }));
+        Assert.Equal(8192L, vm.State.PendingSpec!.MemoryMib);
+        Assert.Empty(Assert.IsType<Decision<VmEvent>.Accepted>(vm.Send(new C.UpdateSpec(Spec() with { MemoryMib = 8192 }))).Events); // same as pending
+        vm.Send(new C.UpdateSpec(Spec())); // back to what runs: nothing pending any more
+        Assert.Null(vm.State.PendingSpec);
+
+        vm.Send(new C.UpdateSpec(Spec() with { MemoryMib = 8192 }));
+        vm.Send(new C.DomainStopped("crashed"));
+        Assert.Equal(VmPhase.Recovering, vm.State.Phase);
+        Assert.Equal(8192L, vm.State.Spec!.MemoryMib); // the automatic restart is placed with the new size
+        Assert.Null(vm.State.PendingSpec);
+    }
+
+    [Fact]
+    public void Events_with_an_idempotency_key_leave_the_latest_keys_in_the_state_also_across_a_delete_and_define()
+    {
+        var decider = new VmDecider(Defaults);
+        var s = decider.Apply(VmState.Absent, new VmEvent.Defined(Spec(), T0) { Request = new RequestStamp("k-0", "f") });
+        for (var i = 1; i <= VmState.KeptRequests + 5; i++)
+            s = decider.Apply(s, new VmEvent.FailuresCleared(T0) { Request = new RequestStamp($"k-{i}", "f") });
+        Assert.Equal(VmState.KeptRequests, s.Requests.Count);
+        Assert.Equal(($"k-{VmState.KeptRequests + 5}", "k-6"), (s.Requests[^1].Key, s.Requests[0].Key)); // the oldest went first
+        s = decider.Apply(decider.Apply(s, new VmEvent.Deleted(T0)), new VmEvent.Defined(Spec(), T0));
+        Assert.Contains(s.Requests, r => r.Key == "k-9"); // a retry of a command before the delete is still recognised
+    }
+
+    [Fact]
+    public void A_policy_only_change_of_a_running_vm_leaves_nothing_pending()
+    {
+        var vm = Running();
+        vm.Send(new C.UpdateSpec(Spec(RestartPolicy.Never)));
+        Assert.Equal(RestartPolicy.Never, vm.State.Spec!.Restart);
+        Assert.Null(vm.State.PendingSpec);
+        vm.Send(new C.DomainStopped("crashed"));
+        Assert.Equal(VmPhase.Stopped, vm.State.Phase); // the new policy decided
     }
 
     [Fact]

@@ -1,0 +1,108 @@
+using System.Text.Json.Nodes;
+using Virt.Tests.Support;
+
+namespace Virt.Tests.Shell;
+
+/// <summary>
+/// <c>virt vm update</c> and <c>virt vm edit</c> (with a scripted editor standing in for a person) against a real
+/// virt-node process; what changed is read back from the node's API, the spec a VM will start with.
+/// </summary>
+public sealed class SpecEditCliTests : IAsyncLifetime
+{
+    private readonly TempDirectory _dir = new("virt-edit");
+    private readonly SimulatedHost _host = new();
+    private VirtNodeProcess _node = null!;
+
+    public async Task InitializeAsync()
+    {
+        _node = new VirtNodeProcess(_dir.Path, _host.Uri);
+        await _node.Start();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _node.DisposeAsync();
+        _host.Dispose();
+        _dir.Dispose();
+    }
+
+    private Task<(int Exit, string Out, string Err)> Virt(params string[] args) => VirtCli.Against(_node.Address, args);
+
+    /// <summary>virt with EDITOR set to a shell script: <paramref name="script"/> runs with the file as $1.</summary>
+    private Task<(int Exit, string Out, string Err)> WithEditor(string script, params string[] args)
+    {
+        var editor = _dir.File($"editor-{Guid.NewGuid():N}.sh");
+        File.WriteAllText(editor, "#!/bin/sh\nset -e\n" + script + "\n");
+        File.SetUnixFileMode(editor, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return VirtCli.Run(new Dictionary<string, string> { ["VIRT_API"] = _node.Address, ["EDITOR"] = editor, ["VISUAL"] = "", ["TMPDIR"] = _dir.Path }, args);
+    }
+
+    private async Task<JsonNode> Spec(string name) => JsonNode.Parse(await _node.Http.GetStringAsync($"/v1/vms/{name}/spec"))!;
+
+    [Fact]
+    public async Task Update_changes_a_stopped_vm_at_once_and_says_when_a_running_one_takes_its_new_size()
+    {
+        await Virt("vm", "create", "--name", "web-1", "--vcpus", "2", "--memory", "1GiB");
+        var (exit, stdout, stderr) = await Virt("vm", "update", "web-1", "--memory", "2GiB", "--priority", "3");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("web-1: updated (2 vCPU, 2048 MiB)", stdout);
+
+        await Virt("vm", "start", "web-1", "--wait");
+        (exit, stdout, _) = await Virt("vm", "update", "web-1", "--memory", "8GiB", "--vcpus", "4");
+        Assert.Equal((0, "web-1: updated (2 vCPU, 2048 MiB); it keeps running as it is until its next start, which takes 4 vCPU, 8192 MiB"), (exit, stdout));
+        (_, stdout, _) = await Virt("vm", "show", "web-1");
+        Assert.Contains("pending   4 vCPU, 8192 MiB, 0 disk(s), 0 NIC(s) at its next start", stdout);
+        Assert.Equal(8192, (await Spec("web-1"))["memoryMib"]!.GetValue<long>());
+
+        (exit, _, stderr) = await Virt("vm", "update", "web-1", "--memory", "lots");
+        Assert.Equal(2, exit);
+        Assert.Contains("--memory 'lots' is not a size", stderr);
+        (exit, _, stderr) = await Virt("vm", "update", "web-1", "--vcpus", "0");
+        Assert.Equal(1, exit);
+        Assert.Contains("vcpus: must be between 1 and 4096, not 0", stderr);
+    }
+
+    [Fact]
+    public async Task Edit_sends_what_the_editor_saved()
+    {
+        await Virt("vm", "create", "--name", "db-1", "--vcpus", "2", "--memory", "1GiB");
+        var (exit, stdout, stderr) = await WithEditor("""sed -i 's/"vcpus": 2/"vcpus": 6/' "$1" """, "vm", "edit", "db-1");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("db-1: updated (6 vCPU, 1024 MiB)", stdout);
+        Assert.Equal(6, (await Spec("db-1"))["vcpus"]!.GetValue<int>());
+
+        (exit, stdout, _) = await WithEditor("true", "vm", "edit", "db-1"); // saved as it was
+        Assert.Equal((0, "db-1: unchanged; nothing was sent"), (exit, stdout));
+    }
+
+    [Fact]
+    public async Task A_refused_edit_comes_back_with_what_is_wrong_and_is_kept_when_it_is_not_fixed()
+    {
+        await Virt("vm", "create", "--name", "app-1", "--vcpus", "2", "--memory", "1GiB");
+        var before = (await Spec("app-1")).ToJsonString();
+        var seen = _dir.File("seen.txt");
+
+        // The "person" makes the same typo each time, and keeps what the editor showed them the second time.
+        var (exit, _, stderr) = await WithEditor($"""sed -i 's/"vcpus": 2/"vcpsu": 4/' "$1"; cp "$1" {seen}""", "vm", "edit", "app-1");
+        Assert.Equal(1, exit);
+        Assert.Contains("vcpsu: unknown field; did you mean 'vcpus'?", stderr);
+        Assert.Contains("// NOT CHANGED.", File.ReadAllText(seen)); // the second time the editor opened, the error was written above the spec
+        Assert.Contains("//   vcpsu: unknown field; did you mean 'vcpus'?", File.ReadAllText(seen));
+        var kept = System.Text.RegularExpressions.Regex.Match(stderr, @"kept in (\S+);").Groups[1].Value;
+        Assert.Contains("\"vcpsu\": 4", File.ReadAllText(kept)); // nothing of the edit is lost
+        Assert.Equal(before, (await Spec("app-1")).ToJsonString()); // and nothing changed on the node
+
+        // Fixed from the kept file.
+        (exit, var stdout, stderr) = await WithEditor("""sed -i 's/"vcpsu"/"vcpus"/' "$1" """, "vm", "edit", "app-1", "--from", kept);
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("app-1: updated (4 vCPU, 1024 MiB)", stdout);
+        Assert.Equal(4, (await Spec("app-1"))["vcpus"]!.GetValue<int>());
+
+        (exit, _, stderr) = await WithEditor("""echo '{ "vcpus": ' > "$1" """, "vm", "edit", "app-1");
+        Assert.Equal(1, exit);
+        Assert.Contains("not valid JSON", stderr);
+        (exit, _, stderr) = await WithEditor("exit 3", "vm", "edit", "app-1");
+        Assert.Equal(1, exit);
+        Assert.Contains("the editor exited with status 3; nothing was sent", stderr);
+    }
+}
