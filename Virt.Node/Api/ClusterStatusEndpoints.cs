@@ -25,6 +25,8 @@ internal static class ClusterStatusEndpoints
     {
         app.MapGet("/v1/cluster/status", Status);
         app.MapPost("/v1/nodes/{name}/leave", Leave);
+        app.MapPost("/v1/nodes/{name}/down", Down);
+        app.MapPost("/v1/cluster/down-unreachable", DownUnreachable);
     }
 
     private static async Task<IResult> Status(ApiContext api, ActorRegistry registry, IOptions<NodeOptions> options)
@@ -114,6 +116,41 @@ internal static class ClusterStatusEndpoints
         : null;
 
     private sealed record LeaseHolding(string Name, string? For, string? Holder, string? Error);
+
+    /// <summary>
+    /// Marks a member down at once, as the split brain resolver would: no hand-off; the others take over its shards and
+    /// singletons, and the VMs that run on it wait for a fence (it may still run them). For a host that is gone or
+    /// hung; a healthy one should leave instead.
+    /// </summary>
+    private static IResult Down(string name, ApiContext api)
+    {
+        var cluster = Akka.Cluster.Cluster.Get(api.System);
+        var member = cluster.State.Members.FirstOrDefault(m => m.HasRole(NodeRole.Of(name)));
+        if (member is null)
+            return Results.Problem(statusCode: 404, title: "no such node", detail: $"no member named '{name}'; 'virt cluster status' lists the members");
+        cluster.Down(member.Address);
+        return Results.Json(new
+        {
+            Node = name,
+            Status = "down",
+            Message = $"{name} is marked down: the others take over its shards at once, and the VMs that run there wait for a fence (it may still run them)",
+        }, ApiJson.Options, statusCode: 202);
+    }
+
+    /// <summary>Downs every member the others cannot reach (the split brain resolver would, after stable-after); names them.</summary>
+    private static IResult DownUnreachable(ApiContext api)
+    {
+        var cluster = Akka.Cluster.Cluster.Get(api.System);
+        var unreachable = cluster.State.Unreachable.Where(m => m.Status != MemberStatus.Down).ToList();
+        foreach (var member in unreachable)
+            cluster.Down(member.Address);
+        var names = unreachable.Select(m => NodeRole.NameIn(m.Roles) ?? m.Address.ToString()).Order(StringComparer.Ordinal).ToList();
+        return Results.Json(new
+        {
+            Downed = names,
+            Message = names.Count == 0 ? "no member is unreachable; nothing was downed" : $"marked down: {string.Join(", ", names)}; the VMs that run there wait for a fence",
+        }, ApiJson.Options);
+    }
 
     private static async Task<IResult> Leave(string name, ApiContext api)
     {

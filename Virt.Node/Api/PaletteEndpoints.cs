@@ -352,6 +352,50 @@ internal static class PaletteEndpoints
                       { "label": "host", "each": "hosts", "value": "{name} {state}: {usedVcpus}/{cpus} vCPU, {usedMemoryMib}/{memoryMib} MiB" }
                     ]
                   }
+                },
+                {
+                  "name": "leave",
+                  "description": "A member leaves the cluster gracefully (its shards hand off); refused while VMs run there. The same as node leave.",
+                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "nodes", "to": "path", "description": "The node." } ],
+                  "request": { "method": "POST", "path": "/v1/nodes/{NAME}/leave" },
+                  "output": { "line": "{message}" }
+                },
+                {
+                  "name": "down",
+                  "description": "Mark a member down at once, as the split brain resolver would (for a host that is gone or hung): no hand-off, its VMs wait for a fence.",
+                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "nodes", "to": "path", "description": "The node." } ],
+                  "request": { "method": "POST", "path": "/v1/nodes/{NAME}/down" },
+                  "output": { "line": "{message}" }
+                },
+                {
+                  "name": "down-unreachable",
+                  "description": "Mark down every member the others cannot reach, without waiting for the split brain resolver.",
+                  "request": { "method": "POST", "path": "/v1/cluster/down-unreachable" },
+                  "output": { "line": "{message}" }
+                }
+              ]
+            },
+            {
+              "name": "sharding",
+              "description": "The vm shard region: where the VM entities live.",
+              "commands": [
+                {
+                  "name": "show",
+                  "description": "Regions per member with their shards and entities (VM entities running there).",
+                  "request": { "method": "GET", "path": "/v1/sharding" },
+                  "output": {
+                    "table": { "items": "regions", "columns": [ { "header": "NODE", "value": "{node}" }, { "header": "ADDRESS", "value": "{address}" }, { "header": "SHARDS", "value": "{shards}" }, { "header": "ENTITIES", "value": "{entities}" } ] },
+                    "empty": "No shard region answered."
+                  }
+                },
+                {
+                  "name": "shards",
+                  "description": "Every shard that is allocated, the member it is on and its entities.",
+                  "request": { "method": "GET", "path": "/v1/sharding" },
+                  "output": {
+                    "table": { "items": "shards", "columns": [ { "header": "SHARD", "value": "{shard}" }, { "header": "NODE", "value": "{node}" }, { "header": "ENTITIES", "value": "{entities}" } ] },
+                    "empty": "No shard is allocated yet (shards are allocated when a VM entity first starts)."
+                  }
                 }
               ]
             },

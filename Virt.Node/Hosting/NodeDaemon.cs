@@ -186,6 +186,7 @@ internal static class NodeDaemon
         NodeEndpoints.Map(app);
         ClusterEndpoints.Map(app);
         ClusterStatusEndpoints.Map(app);
+        ShardingEndpoints.Map(app);
         RuleEndpoints.Map(app);
         EventEndpoints.Map(app);
         PaletteEndpoints.Map(app);

@@ -238,6 +238,21 @@ public sealed class ClusterNodesTests : IAsyncLifetime
         (code, stdout, _) = await Virt(0, "cluster", "status");
         Assert.Matches(@"hv-2\s+up\s+2/8\s+1024/8192 MiB\s+p2 p3", stdout);
 
+        // Where the entities live, per member: each VM's own entity node is a region holding entities, and the four add up.
+        var sharding = await _cluster[1].Get("/v1/sharding");
+        var regions = sharding["regions"]!.AsArray().ToDictionary(r => r!["node"]!.GetValue<string>(), r => r!["entities"]!.GetValue<int>());
+        Assert.Equal(4, regions.Values.Sum());
+        foreach (var vm in new[] { "p0", "p1", "p2", "p3" })
+            Assert.True(regions[(await _cluster[1].Get($"/v1/vms/{vm}"))["entityNode"]!.GetValue<string>()] >= 1, $"{vm}'s entity node holds no entity");
+        Assert.Equal(4, sharding["shards"]!.AsArray().Sum(s => s!["entities"]!.GetValue<int>()));
+        (code, stdout, _) = await Virt(2, "sharding", "show");
+        Assert.Equal(0, code);
+        Assert.Matches(@"NODE\s+ADDRESS\s+SHARDS\s+ENTITIES", stdout);
+
+        (code, stdout, _) = await Virt(0, "cluster", "down-unreachable");
+        Assert.Equal(0, code);
+        Assert.Contains("no member is unreachable; nothing was downed", stdout);
+
         (code, _, stderr) = await Virt(0, "node", "leave", "hv-2");
         Assert.Equal(1, code);
         Assert.Contains("hv-2 runs 2 VM(s) (p2, p3)", stderr + stdout);
@@ -254,6 +269,19 @@ public sealed class ClusterNodesTests : IAsyncLifetime
             }, v => v?["entityNode"]?.GetValue<string>() is "hv-1" or "hv-2", $"{vm}'s entity is on a member", 60);
             Assert.Equal(vm == "p0" ? "stopped" : "running", shown!["state"]!.GetValue<string>());
         }
+
+        // Marked down by hand (a hung host): its process ends, its VMs wait for a fence, nothing is handed off.
+        (code, stdout, stderr) = await Virt(0, "cluster", "down", "hv-2");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("hv-2 is marked down", stdout);
+        await _cluster[1].WaitForExit(TimeSpan.FromSeconds(60));
+        foreach (var vm in new[] { "p2", "p3" })
+        {
+            var waiting = await WaitForState(_cluster[0], vm, "recovering");
+            Assert.EndsWith("waiting for fence", waiting["lastError"]!.GetValue<string>());
+        }
+
+        Assert.Equal(["p1"], (await Running(_cluster[0])).Keys); // nothing started p2 or p3 on hv-1
     }
 
     [Fact]

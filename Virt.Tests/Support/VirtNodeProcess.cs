@@ -94,6 +94,18 @@ public sealed class VirtNodeProcess : IAsyncDisposable
         return exit;
     }
 
+    /// <summary>Waits for the process to end on its own (for example after it was downed); its exit code.</summary>
+    public async Task<int> WaitForExit(TimeSpan within)
+    {
+        if (_process is null)
+            return -1;
+        var exit = await _process.WaitForExit(within);
+        Output = _process.Stdout;
+        _process.Dispose();
+        _process = null;
+        return exit;
+    }
+
     /// <summary>Its log so far (stdout), while it runs.</summary>
     public IReadOnlyList<string> Log => _process?.Stdout ?? Output;
 
