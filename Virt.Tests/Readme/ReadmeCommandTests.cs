@@ -11,22 +11,11 @@ namespace Virt.Tests.Readme;
 public sealed class ReadmeCommandTests : IAsyncLifetime
 {
     private const string DefaultApi = "127.0.0.1:9110";
-    private readonly TempDirectory _dir = new("virt-readme");
-    private readonly SimulatedHost _host = new();
-    private VirtNodeProcess _node = null!;
+    private readonly SingleNode _one = new("virt-readme");
 
-    public async Task InitializeAsync()
-    {
-        _node = new VirtNodeProcess(_dir.Path, _host.Uri);
-        await _node.Start();
-    }
+    public Task InitializeAsync() => _one.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _node.DisposeAsync();
-        _host.Dispose();
-        _dir.Dispose();
-    }
+    public Task DisposeAsync() => _one.DisposeAsync();
 
     /// <summary>Command lines of indented code blocks, outside the sections that are not run here; trailing "# comments" dropped.</summary>
     internal static List<string> CommandLines(params string[] skipSections)
@@ -57,10 +46,10 @@ public sealed class ReadmeCommandTests : IAsyncLifetime
         var lines = CommandLines("Placement", "The two commands");
         Assert.Contains(lines, l => l.StartsWith("scripts/virt vm create", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("virt-node ", StringComparison.Ordinal));
-        var env = new Dictionary<string, string> { ["VIRT_API"] = _node.Address, ["VIRT_HISTORY"] = _dir.File("history"), ["NO_COLOR"] = "1" };
+        var env = new Dictionary<string, string> { ["VIRT_API"] = _one.Node.Address, ["VIRT_HISTORY"] = _one.Dir.File("history"), ["NO_COLOR"] = "1" };
         foreach (var line in lines)
         {
-            var words = Words.Split(line.Replace(DefaultApi, _node.Address, StringComparison.Ordinal), out _).Select(w => w.Text).ToArray();
+            var words = Words.Split(line.Replace(DefaultApi, _one.Node.Address, StringComparison.Ordinal), out _).Select(w => w.Text).ToArray();
             var (exit, stdout, stderr) = words[0] == "scripts/virt"
                 ? await VirtCli.RunIn(Binaries.RepoRoot, env, words[1..]) // README paths are relative to the repository
                 : await VirtNode(words[1..]);

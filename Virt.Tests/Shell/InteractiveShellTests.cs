@@ -9,26 +9,15 @@ namespace Virt.Tests.Shell;
 public sealed class InteractiveShellTests : IAsyncLifetime
 {
     private const string Prompt = "virt:proc-node> ";
-    private readonly TempDirectory _dir = new("virt-tty");
-    private readonly SimulatedHost _host = new();
-    private VirtNodeProcess _node = null!;
+    private readonly SingleNode _one = new("virt-tty");
 
-    public async Task InitializeAsync()
-    {
-        _node = new VirtNodeProcess(_dir.Path, _host.Uri);
-        await _node.Start();
-    }
+    public Task InitializeAsync() => _one.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _node.DisposeAsync();
-        _host.Dispose();
-        _dir.Dispose();
-    }
+    public Task DisposeAsync() => _one.DisposeAsync();
 
     private async Task<TmuxSession> Shell()
     {
-        var shell = TmuxSession.Start([ChildProcess.Dotnet, Binaries.Virt, _node.Address], new Dictionary<string, string> { ["VIRT_HISTORY"] = _dir.File("history") });
+        var shell = TmuxSession.Start([ChildProcess.Dotnet, Binaries.Virt, _one.Node.Address], new Dictionary<string, string> { ["VIRT_HISTORY"] = _one.Dir.File("history") });
         await shell.WaitFor(s => s.EndsWith(Prompt.TrimEnd(), StringComparison.Ordinal), "the prompt names the cluster and the node");
         return shell;
     }
@@ -37,7 +26,7 @@ public sealed class InteractiveShellTests : IAsyncLifetime
         shell.WaitFor(s => s.Split('\n')[^1].TrimEnd() == (Prompt + text).TrimEnd(), $"the line reads '{text}'");
 
     private async Task Create(string name) =>
-        (await _node.Http.PostAsJsonAsync("/v1/vms", new { name, vcpus = 1, memory = "512MiB" })).EnsureSuccessStatusCode();
+        (await _one.Node.Http.PostAsJsonAsync("/v1/vms", new { name, vcpus = 1, memory = "512MiB" })).EnsureSuccessStatusCode();
 
     [Fact]
     public async Task Tab_completes_commands_options_and_the_vm_names_the_node_has()
@@ -61,7 +50,7 @@ public sealed class InteractiveShellTests : IAsyncLifetime
         await Line(shell, "vm start web-2 --wait ");
         shell.Keys("Enter");
         await shell.WaitFor(s => s.Contains("web-2: running"), "web-2 started and waited for");
-        Assert.Equal("stopped", (await _node.Get("/v1/vms/web-1"))["state"]!.GetValue<string>());
+        Assert.Equal("stopped", (await _one.Node.Get("/v1/vms/web-1"))["state"]!.GetValue<string>());
 
         // At a terminal the table is in colour: a running VM's state in green.
         shell.Type("vm list");
@@ -78,7 +67,7 @@ public sealed class InteractiveShellTests : IAsyncLifetime
         shell.Type("events --follow");
         shell.Keys("Enter");
         await shell.WaitFor(s => s.Contains("defined"), "the history");
-        (await _node.Http.PostAsync("/v1/vms/web-1/start", null)).EnsureSuccessStatusCode();
+        (await _one.Node.Http.PostAsync("/v1/vms/web-1/start", null)).EnsureSuccessStatusCode();
         await shell.WaitFor(s => s.Contains("started"), "a live line");
         shell.Keys("C-c");
         await shell.WaitFor(s => s.EndsWith(Prompt.TrimEnd(), StringComparison.Ordinal), "the prompt is back");
@@ -110,7 +99,7 @@ public sealed class InteractiveShellTests : IAsyncLifetime
             await first.WaitFor(s => s.Contains("[exited 0]"), "exit leaves with status 0");
         }
 
-        Assert.Equal(["vm list", "node show", "exit"], File.ReadAllLines(_dir.File("history")));
+        Assert.Equal(["vm list", "node show", "exit"], File.ReadAllLines(_one.Dir.File("history")));
         using var second = await Shell();
         second.Keys("Up");
         await Line(second, "exit");

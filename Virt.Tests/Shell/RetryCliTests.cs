@@ -10,41 +10,30 @@ namespace Virt.Tests.Shell;
 /// </summary>
 public sealed class RetryCliTests : IAsyncLifetime
 {
-    private readonly TempDirectory _dir = new("virt-retry");
-    private readonly SimulatedHost _host = new();
-    private VirtNodeProcess _node = null!;
+    private readonly SingleNode _one = new("virt-retry");
 
-    public async Task InitializeAsync()
-    {
-        _node = new VirtNodeProcess(_dir.Path, _host.Uri);
-        await _node.Start();
-    }
+    public Task InitializeAsync() => _one.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _node.DisposeAsync();
-        _host.Dispose();
-        _dir.Dispose();
-    }
+    public Task DisposeAsync() => _one.DisposeAsync();
 
     [Fact]
     public async Task A_create_whose_answer_was_lost_is_retried_once_and_done_once()
     {
-        await using var proxy = new AnswerDroppingProxy(_node.Address);
+        await using var proxy = new AnswerDroppingProxy(_one.Node.Address);
         var (exit, stdout, stderr) = await VirtCli.Against(proxy.Address, "vm", "create", "--name", "web-1", "--vcpus", "1", "--memory", "512MiB");
         Assert.Equal(1, proxy.Dropped); // the first answer really was lost
         Assert.True(exit == 0, stderr);
         Assert.Equal("web-1: defined (1 vCPU, 512 MiB); start it with 'virt vm start web-1'", stdout);
         Assert.Contains("the connection was lost before the answer; the node had done it already (not again)", stderr);
 
-        var events = JsonNode.Parse(await _node.Http.GetStringAsync("/v1/events?vm=web-1"))!.AsArray();
+        var events = JsonNode.Parse(await _one.Node.Http.GetStringAsync("/v1/events?vm=web-1"))!.AsArray();
         Assert.Equal("defined", Assert.Single(events)!["type"]!.GetValue<string>()); // from the journal: defined once
 
-        await using var second = new AnswerDroppingProxy(_node.Address);
+        await using var second = new AnswerDroppingProxy(_one.Node.Address);
         (exit, stdout, stderr) = await VirtCli.Against(second.Address, "vm", "start", "web-1", "--wait");
         Assert.Equal((0, "web-1: running", 1), (exit, stdout, second.Dropped));
         Assert.Contains("the node had done it already", stderr);
-        events = JsonNode.Parse(await _node.Http.GetStringAsync("/v1/events?vm=web-1"))!.AsArray();
+        events = JsonNode.Parse(await _one.Node.Http.GetStringAsync("/v1/events?vm=web-1"))!.AsArray();
         Assert.Single(events, e => e!["type"]!.GetValue<string>() == "placement-requested");
     }
 }

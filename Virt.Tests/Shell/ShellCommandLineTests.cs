@@ -13,27 +13,16 @@ namespace Virt.Tests.Shell;
 /// <summary>One-shot <c>virt</c> against a real virt-node process: exit statuses, one-line errors, JSON and streams as scripts and people read them.</summary>
 public sealed class ShellCommandLineTests : IAsyncLifetime
 {
-    private readonly TempDirectory _dir = new("virt-shell");
-    private readonly SimulatedHost _host = new();
-    private VirtNodeProcess _node = null!;
+    private readonly SingleNode _one = new("virt-shell");
 
-    public async Task InitializeAsync()
-    {
-        _node = new VirtNodeProcess(_dir.Path, _host.Uri);
-        await _node.Start();
-    }
+    public Task InitializeAsync() => _one.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _node.DisposeAsync();
-        _host.Dispose();
-        _dir.Dispose();
-    }
+    public Task DisposeAsync() => _one.DisposeAsync();
 
-    private Task<(int Exit, string Out, string Err)> Virt(params string[] args) => VirtCli.Against(_node.Address, args);
+    private Task<(int Exit, string Out, string Err)> Virt(params string[] args) => VirtCli.Against(_one.Node.Address, args);
 
     private async Task Create(string name) =>
-        (await _node.Http.PostAsJsonAsync("/v1/vms", new { name, vcpus = 1, memory = "512MiB" })).EnsureSuccessStatusCode();
+        (await _one.Node.Http.PostAsJsonAsync("/v1/vms", new { name, vcpus = 1, memory = "512MiB" })).EnsureSuccessStatusCode();
 
     [Theory]
     [InlineData("unknown command 'frobnicate'", "frobnicate")]
@@ -53,7 +42,7 @@ public sealed class ShellCommandLineTests : IAsyncLifetime
         var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("virt: ", line);
         Assert.Contains(message, line);
-        Assert.Empty(await _node.Get("/v1/vms") as JsonArray ?? []); // nothing reached the node
+        Assert.Empty(await _one.Node.Get("/v1/vms") as JsonArray ?? []); // nothing reached the node
     }
 
     [Fact]
@@ -68,9 +57,9 @@ public sealed class ShellCommandLineTests : IAsyncLifetime
         Assert.Contains("cannot reach virt-node at 127.0.0.1:9", stderr);
 
         // A command the built-in palettes do not know may be the node's: unreachable, not "unknown command".
-        (exit, _, stderr) = await VirtCli.Against("127.0.0.1:9", "sharding", "regions");
+        (exit, _, stderr) = await VirtCli.Against("127.0.0.1:9", "fence", "list");
         Assert.Equal(3, exit);
-        Assert.Contains("cannot reach virt-node at 127.0.0.1:9 to look up 'sharding'", stderr);
+        Assert.Contains("cannot reach virt-node at 127.0.0.1:9 to look up 'fence'", stderr);
     }
 
     [Fact]
@@ -113,7 +102,7 @@ public sealed class ShellCommandLineTests : IAsyncLifetime
     {
         await Create("web-1");
         Assert.Equal(0, (await Virt("vm", "start", "web-1", "--wait")).Exit);
-        using var follow = ChildProcess.Start(ChildProcess.Dotnet, [Binaries.Virt, "events", "--follow"], new Dictionary<string, string> { ["VIRT_API"] = _node.Address });
+        using var follow = ChildProcess.Start(ChildProcess.Dotnet, [Binaries.Virt, "events", "--follow"], new Dictionary<string, string> { ["VIRT_API"] = _one.Node.Address });
         var header = await follow.WaitForLine(l => l.StartsWith("OFFSET"), TimeSpan.FromSeconds(30));
         await follow.WaitForLine(l => l.Contains("started"), TimeSpan.FromSeconds(30)); // the history's last line
 
@@ -142,7 +131,7 @@ public sealed class ShellCommandLineTests : IAsyncLifetime
         await Create("db-1");
         var (_, names, _) = await Virt("__complete", "virt vm start w");
         Assert.Equal(["web-1", "web-2"], names.Split('\n'));
-        (_, names, _) = await VirtCli.Against("127.0.0.1:9", "__complete", $"virt {_node.Address} vm show d");
+        (_, names, _) = await VirtCli.Against("127.0.0.1:9", "__complete", $"virt {_one.Node.Address} vm show d");
         Assert.Equal("db-1", names);
         var (_, commands, _) = await Virt("__complete", "virt vm st");
         Assert.Equal(["start", "stop"], commands.Split('\n'));
@@ -156,7 +145,7 @@ public sealed class ShellCommandLineTests : IAsyncLifetime
         await Create("web-1");
         await Create("db-1");
         // The script calls 'virt' from the PATH: here, a wrapper around this build.
-        var bin = Directory.CreateDirectory(_dir.File("bin")).FullName;
+        var bin = Directory.CreateDirectory(_one.Dir.File("bin")).FullName;
         File.WriteAllText(Path.Combine(bin, "virt"), $"#!/bin/sh\nexec '{ChildProcess.Dotnet}' '{Binaries.Virt}' \"$@\"\n");
         File.SetUnixFileMode(Path.Combine(bin, "virt"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var script = """
@@ -164,7 +153,7 @@ public sealed class ShellCommandLineTests : IAsyncLifetime
             COMP_LINE='virt vm start w'; COMP_POINT=${#COMP_LINE}; _virt_complete; echo "start: ${COMPREPLY[*]}"
             COMP_LINE='virt vm s'; COMP_POINT=${#COMP_LINE}; _virt_complete; echo "vm: ${COMPREPLY[*]}"
             """;
-        using var bash = ChildProcess.Start("bash", ["-c", script], new Dictionary<string, string> { ["PATH"] = $"{bin}:{Environment.GetEnvironmentVariable("PATH")}", ["VIRT_API"] = _node.Address });
+        using var bash = ChildProcess.Start("bash", ["-c", script], new Dictionary<string, string> { ["PATH"] = $"{bin}:{Environment.GetEnvironmentVariable("PATH")}", ["VIRT_API"] = _one.Node.Address });
         var lines = new List<string>();
         while (await bash.ReadLine(TimeSpan.FromSeconds(60)) is { } line)
             lines.Add(line);
@@ -174,7 +163,7 @@ public sealed class ShellCommandLineTests : IAsyncLifetime
     [Fact]
     public async Task Commands_on_standard_input_run_in_order_until_one_fails_with_its_status()
     {
-        using var shell = ChildProcess.Start("bash", ["-c", $"printf 'vm list\n# a comment\nvm show ghost\nnode show\n' | '{ChildProcess.Dotnet}' '{Binaries.Virt}' {_node.Address}"]);
+        using var shell = ChildProcess.Start("bash", ["-c", $"printf 'vm list\n# a comment\nvm show ghost\nnode show\n' | '{ChildProcess.Dotnet}' '{Binaries.Virt}' {_one.Node.Address}"]);
         var lines = new List<string>();
         while (await shell.ReadLine(TimeSpan.FromSeconds(60)) is { } line)
             lines.Add(line);

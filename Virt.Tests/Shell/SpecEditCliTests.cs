@@ -9,35 +9,24 @@ namespace Virt.Tests.Shell;
 /// </summary>
 public sealed class SpecEditCliTests : IAsyncLifetime
 {
-    private readonly TempDirectory _dir = new("virt-edit");
-    private readonly SimulatedHost _host = new();
-    private VirtNodeProcess _node = null!;
+    private readonly SingleNode _one = new("virt-edit");
 
-    public async Task InitializeAsync()
-    {
-        _node = new VirtNodeProcess(_dir.Path, _host.Uri);
-        await _node.Start();
-    }
+    public Task InitializeAsync() => _one.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _node.DisposeAsync();
-        _host.Dispose();
-        _dir.Dispose();
-    }
+    public Task DisposeAsync() => _one.DisposeAsync();
 
-    private Task<(int Exit, string Out, string Err)> Virt(params string[] args) => VirtCli.Against(_node.Address, args);
+    private Task<(int Exit, string Out, string Err)> Virt(params string[] args) => VirtCli.Against(_one.Node.Address, args);
 
     /// <summary>virt with EDITOR set to a shell script: <paramref name="script"/> runs with the file as $1.</summary>
     private Task<(int Exit, string Out, string Err)> WithEditor(string script, params string[] args)
     {
-        var editor = _dir.File($"editor-{Guid.NewGuid():N}.sh");
+        var editor = _one.Dir.File($"editor-{Guid.NewGuid():N}.sh");
         File.WriteAllText(editor, "#!/bin/sh\nset -e\n" + script + "\n");
         File.SetUnixFileMode(editor, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return VirtCli.Run(new Dictionary<string, string> { ["VIRT_API"] = _node.Address, ["EDITOR"] = editor, ["VISUAL"] = "", ["TMPDIR"] = _dir.Path }, args);
+        return VirtCli.Run(new Dictionary<string, string> { ["VIRT_API"] = _one.Node.Address, ["EDITOR"] = editor, ["VISUAL"] = "", ["TMPDIR"] = _one.Dir.Path }, args);
     }
 
-    private async Task<JsonNode> Spec(string name) => JsonNode.Parse(await _node.Http.GetStringAsync($"/v1/vms/{name}/spec"))!;
+    private async Task<JsonNode> Spec(string name) => JsonNode.Parse(await _one.Node.Http.GetStringAsync($"/v1/vms/{name}/spec"))!;
 
     [Fact]
     public async Task Update_changes_a_stopped_vm_at_once_and_says_when_a_running_one_takes_its_new_size()
@@ -80,7 +69,7 @@ public sealed class SpecEditCliTests : IAsyncLifetime
     {
         await Virt("vm", "create", "--name", "app-1", "--vcpus", "2", "--memory", "1GiB");
         var before = (await Spec("app-1")).ToJsonString();
-        var seen = _dir.File("seen.txt");
+        var seen = _one.Dir.File("seen.txt");
 
         // The "person" makes the same typo each time, and keeps what the editor showed them the second time.
         var (exit, _, stderr) = await WithEditor($"""sed -i 's/"vcpus": 2/"vcpsu": 4/' "$1"; cp "$1" {seen}""", "vm", "edit", "app-1");

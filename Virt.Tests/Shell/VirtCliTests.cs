@@ -6,24 +6,13 @@ namespace Virt.Tests.Shell;
 /// <summary>The real virt binary against a real virt-node process, as an operator would use them.</summary>
 public sealed class VirtCliTests : IAsyncLifetime
 {
-    private readonly TempDirectory _dir = new("virt-cli");
-    private readonly SimulatedHost _host = new();
-    private VirtNodeProcess _node = null!;
+    private readonly SingleNode _one = new("virt-cli");
 
-    public async Task InitializeAsync()
-    {
-        _node = new VirtNodeProcess(_dir.Path, _host.Uri);
-        await _node.Start();
-    }
+    public Task InitializeAsync() => _one.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _node.DisposeAsync();
-        _host.Dispose();
-        _dir.Dispose();
-    }
+    public Task DisposeAsync() => _one.DisposeAsync();
 
-    private Task<(int Exit, string Out, string Err)> Virt(params string[] args) => VirtCli.Against(_node.Address, args);
+    private Task<(int Exit, string Out, string Err)> Virt(params string[] args) => VirtCli.Against(_one.Node.Address, args);
 
     private static Task<(int Exit, string Out, string Err)> Run(Dictionary<string, string> env, params string[] args) => VirtCli.Run(env, args);
 
@@ -80,8 +69,8 @@ public sealed class VirtCliTests : IAsyncLifetime
     [Fact]
     public async Task A_spec_file_creates_a_vm()
     {
-        File.WriteAllText(_dir.File("db.json"), """{"name": "db-1", "vcpus": 4, "memory": "4GiB", "disks": [{"kind": "rbd", "path": "rbd/db-1", "monitors": ["10.0.0.1:6789"], "user": "libvirt"}]}""");
-        var (exit, stdout, stderr) = await Virt("vm", "create", "-f", _dir.File("db.json"), "--json");
+        File.WriteAllText(_one.Dir.File("db.json"), """{"name": "db-1", "vcpus": 4, "memory": "4GiB", "disks": [{"kind": "rbd", "path": "rbd/db-1", "monitors": ["10.0.0.1:6789"], "user": "libvirt"}]}""");
+        var (exit, stdout, stderr) = await Virt("vm", "create", "-f", _one.Dir.File("db.json"), "--json");
         Assert.True(exit == 0, stderr);
         Assert.Equal("rbd", JsonNode.Parse(stdout)!["disks"]![0]!["kind"]!.GetValue<string>());
     }
@@ -116,7 +105,7 @@ public sealed class VirtCliTests : IAsyncLifetime
         Assert.Equal(3, exit);
         Assert.Contains("cannot reach virt-node at 127.0.0.1:9", stderr);
 
-        (exit, var stdout, _) = await Run(new Dictionary<string, string> { ["VIRT_API"] = "127.0.0.1:9" }, "--api", _node.Address, "vm", "list");
+        (exit, var stdout, _) = await Run(new Dictionary<string, string> { ["VIRT_API"] = "127.0.0.1:9" }, "--api", _one.Node.Address, "vm", "list");
         Assert.Equal(0, exit);
         Assert.StartsWith("No VMs.", stdout);
     }
