@@ -136,7 +136,7 @@ internal sealed class BalancerActor : ReceivePersistentActor, IWithTimers
                 return;
             }
 
-            Sender.Tell(Snapshot(get.Pending));
+            Sender.Tell(Snapshot(get.Pending, get.PendingView));
         });
     }
 
@@ -244,14 +244,17 @@ internal sealed class BalancerActor : ReceivePersistentActor, IWithTimers
             .ToList();
     }
 
-    private BalancerProtocol.Snapshot Snapshot(string? pending)
+    private BalancerProtocol.Snapshot Snapshot(string? pending, VmView? view)
     {
         var requests = new List<BalancerProtocol.PlaceVm>();
         if (pending is not null)
         {
-            if (!_vms.TryGetValue(pending, out var vm) || !vm.Exists)
+            if (_vms.TryGetValue(pending, out var vm) && vm.Exists)
+                requests.Add(new BalancerProtocol.PlaceVm(pending, vm.Op, vm.Spec!.Vcpus, vm.Spec.MemoryMib, vm.Spec.Priority, vm.Spec.Restart != RestartPolicy.Never));
+            else if (view is { Name: var name, Spec: var spec } && name == pending)
+                requests.Add(new BalancerProtocol.PlaceVm(pending, view.Op, spec.Vcpus, spec.MemoryMib, spec.Priority, spec.Restart != RestartPolicy.Never));
+            else
                 return new BalancerProtocol.Snapshot(null, $"no VM named '{pending}'");
-            requests.Add(new BalancerProtocol.PlaceVm(pending, vm.Op, vm.Spec!.Vcpus, vm.Spec.MemoryMib, vm.Spec.Priority, vm.Spec.Restart != RestartPolicy.Never));
         }
 
         return new BalancerProtocol.Snapshot(ScenarioWriter.Json(AdmissionPlan.Problem(requests, Picture(), new PlanAction.Place(), out _)), null);

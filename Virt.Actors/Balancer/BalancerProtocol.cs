@@ -1,4 +1,5 @@
 using Virt.Actors.Persistence;
+using Virt.Actors.Vm;
 
 namespace Virt.Actors.Balancer;
 
@@ -66,7 +67,8 @@ public static class BalancerProtocol
     public sealed record Explanation(string Vm, bool Found, string Text) : IVirtSerializable;
 
     /// <summary>Answer: <see cref="Snapshot"/>, the balancer's picture as a <c>virt plan</c> scenario; with <paramref name="Pending"/>, that VM to place.</summary>
-    public sealed record GetSnapshot(string? Pending) : IVirtSerializable;
+    /// <param name="PendingView">The pending VM as its entity has it, for a VM created so recently that the balancer's picture (fed by the VM index) does not show it yet.</param>
+    public sealed record GetSnapshot(string? Pending, VmView? PendingView = null) : IVirtSerializable;
 
     /// <param name="Scenario">The scenario JSON, or null with <paramref name="Error"/>.</param>
     public sealed record Snapshot(string? Scenario, string? Error) : IVirtSerializable;

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Virt.Actors.Balancer;
+using Virt.Actors.Vm;
 
 namespace Virt.Node.Api;
 
@@ -62,7 +63,16 @@ internal static class RuleEndpoints
     private static async Task<IResult> Snapshot(HttpRequest request, ApiContext api)
     {
         var pending = request.Query.TryGetValue("pending", out var p) ? p.ToString() : null;
-        var snapshot = await api.Ask<BalancerProtocol.Snapshot>(api.Balancer, new BalancerProtocol.GetSnapshot(pending));
+        VmView? view = null;
+        if (pending is not null)
+        {
+            // Asked of the VM itself: the balancer's picture may not show a VM created a moment ago on another node.
+            if (await api.Ask<object>(api.Vms, new VmProtocol.Get(pending)) is not VmView known)
+                return Problems.NotFound(pending);
+            view = known;
+        }
+
+        var snapshot = await api.Ask<BalancerProtocol.Snapshot>(api.Balancer, new BalancerProtocol.GetSnapshot(pending, view));
         return snapshot.Scenario is { } scenario ? Results.Text(scenario, "application/json") : Problems.NotFound(pending ?? "");
     }
 }
