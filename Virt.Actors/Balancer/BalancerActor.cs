@@ -124,8 +124,11 @@ internal sealed class BalancerActor : ReceivePersistentActor, IWithTimers
                 return;
             }
 
-            Sender.Tell(_vms.TryGetValue(explain.Vm, out var vm) && vm.Exists
-                ? new BalancerProtocol.Explanation(explain.Vm, true, AdmissionPlan.Explain(vm, Picture()))
+            var known = _vms.TryGetValue(explain.Vm, out var vm) && vm.Exists ? vm
+                : explain.View is { } view && view.Name == explain.Vm ? VmState.Absent with { Phase = view.State, Spec = view.Spec, Node = view.Node, Op = view.Op }
+                : null;
+            Sender.Tell(known is not null
+                ? new BalancerProtocol.Explanation(explain.Vm, true, AdmissionPlan.Explain(known, Picture()))
                 : new BalancerProtocol.Explanation(explain.Vm, false, $"no VM named '{explain.Vm}'"));
         });
         Command<BalancerProtocol.GetSnapshot>(get =>

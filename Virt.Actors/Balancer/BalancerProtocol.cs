@@ -61,7 +61,8 @@ public static class BalancerProtocol
     public sealed record RuleList(IReadOnlyList<RuleAdded> Rules) : IVirtSerializable;
 
     /// <summary>Answer: <see cref="Explanation"/>, the engine's view of where the VM would start now, or why nowhere.</summary>
-    public sealed record Explain(string Vm) : IVirtSerializable;
+    /// <param name="View">The VM as its entity has it, used when the balancer's picture does not show it yet (created a moment ago).</param>
+    public sealed record Explain(string Vm, VmView? View = null) : IVirtSerializable;
 
     /// <param name="Found">False when the balancer does not know the VM.</param>
     public sealed record Explanation(string Vm, bool Found, string Text) : IVirtSerializable;

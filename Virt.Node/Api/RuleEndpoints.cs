@@ -56,7 +56,10 @@ internal static class RuleEndpoints
 
     private static async Task<IResult> Why(string name, ApiContext api)
     {
-        var explanation = await api.Ask<BalancerProtocol.Explanation>(api.Balancer, new BalancerProtocol.Explain(name));
+        // The VM itself first: the balancer's picture may not show a VM created a moment ago on another node.
+        if (await api.Ask<object>(api.Vms, new VmProtocol.Get(name)) is not VmView view)
+            return Problems.NotFound(name);
+        var explanation = await api.Ask<BalancerProtocol.Explanation>(api.Balancer, new BalancerProtocol.Explain(name, view));
         return explanation.Found ? Results.Json(new { Vm = name, explanation.Text }, ApiJson.Options) : Problems.NotFound(name);
     }
 

@@ -125,6 +125,12 @@ public sealed class ClusterNodesTests : IAsyncLifetime
 
         // One engine, two front ends: the balancer's picture exported as a scenario plans the same with virt plan.
         await Send(_cluster[0], HttpMethod.Post, "/v1/vms", new { name = "next", vcpus = 1, memory = "256MiB" }, HttpStatusCode.Created);
+        var (explained, nextWhy, whyErr) = await Virt(1, "vm", "why", "next"); // just created elsewhere: the VM itself is asked
+        Assert.True(explained == 0, whyErr);
+        Assert.StartsWith("next is stopped. Started now, it would go to hv-", nextWhy);
+        var (unknown, _, unknownErr) = await Virt(1, "vm", "why", "ghost");
+        Assert.Equal(1, unknown);
+        Assert.Contains("no VM named 'ghost'", unknownErr);
         using var dir = new TempDirectory();
         var (snapshotted, scenario, err) = await Virt(1, "cluster", "snapshot", "--pending", "next");
         Assert.True(snapshotted == 0, err);
