@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Akka.Actor;
 using Akka.Coordination;
 using Etcdserverpb;
@@ -8,11 +9,14 @@ namespace Virt.Actors.Cluster;
 /// <summary>Who holds which etcd lease right now, read from etcd itself (for <c>virt cluster status</c>).</summary>
 internal static class EtcdLeaseHolders
 {
-    /// <summary>Lease name (the key without the prefix) to its owner (host:port), from the lease block at <paramref name="configPath"/>.</summary>
-    public static async Task<IReadOnlyDictionary<string, string>> ReadAsync(ActorSystem system, string configPath, TimeSpan timeout)
+    // The lease block, read once per actor system: reading it loads the TLS files, and status --watch asks every 2 s.
+    private static readonly ConditionalWeakTable<ActorSystem, EtcdLeaseSettings> Settings = new();
+
+    /// <summary>Lease name (the key without the prefix) to its owner (host:port), from virt-node's lease block (<see cref="EtcdLeaseOption.DefaultConfigPath"/>).</summary>
+    public static async Task<IReadOnlyDictionary<string, string>> ReadAsync(ActorSystem system, TimeSpan timeout)
     {
-        var block = system.Settings.Config.GetConfig(configPath).WithFallback(LeaseProvider.DefaultConfig().GetConfig("akka.coordination.lease"));
-        var settings = EtcdLeaseSettings.Parse(block, null, $"at {configPath}");
+        var settings = Settings.GetValue(system, s => EtcdLeaseSettings.Parse(
+            s.Settings.Config.GetConfig(EtcdLeaseOption.DefaultConfigPath).WithFallback(LeaseProvider.DefaultConfig().GetConfig("akka.coordination.lease")), null, $"at {EtcdLeaseOption.DefaultConfigPath}"));
         using var cancel = new CancellationTokenSource(timeout);
         var prefix = ByteString.CopyFromUtf8(settings.KeyPrefix);
         var range = await EtcdClients.Get(system).For(settings)

@@ -35,5 +35,9 @@ internal sealed class ApiContext(ActorRegistry registry, ActorSystem system, IOp
 
     public Task<T> Ask<T>(IActorRef actor, object message) => actor.Ask<T>(message, Timeout);
 
+    /// <summary>The vm region on every member, its shards and their entities (the shard coordinator asks each region).</summary>
+    public Task<Akka.Cluster.Sharding.ClusterShardingStats> ShardingStats() =>
+        Vms.Ask<Akka.Cluster.Sharding.ClusterShardingStats>(new Akka.Cluster.Sharding.GetClusterShardingStats(Timeout), Timeout);
+
     public VmView View(VmState state) => VmView.Of(state, Defaults, Now);
 }

@@ -32,7 +32,7 @@ internal static class ClusterEndpoints
             Leader = state.Leader is { } leader ? members.FirstOrDefault(m => m.Address == leader) is { } l ? NodeRole.NameIn(l.Roles) : leader.ToString() : null,
             Members = members.Select(m => new
             {
-                Name = NodeRole.NameIn(m.Roles) ?? m.Address.ToString(),
+                Name = NodeRole.NameOf(m),
                 Address = $"{m.Address.Host}:{m.Address.Port}",
                 Incarnation = m.UniqueAddress.Uid,
                 Status = unreachable.Contains(m.UniqueAddress) ? "unreachable" : m.Status.ToString().ToLowerInvariant(),

@@ -34,7 +34,7 @@ internal static class ClusterStatusEndpoints
         var cluster = Akka.Cluster.Cluster.Get(api.System);
         var state = cluster.State;
         var unreachable = state.Unreachable.Select(m => m.UniqueAddress).ToHashSet();
-        var stats = await ClusterSharding.Get(api.System).ShardRegion("vm").Ask<ClusterShardingStats>(new GetClusterShardingStats(api.Timeout), api.Timeout);
+        var stats = await api.ShardingStats();
         var hosts = await api.Ask<BalancerProtocol.Hosts>(registry.Get<BalancerKey>(), new BalancerProtocol.GetHosts());
         var vms = (await api.Ask<VmIndexProtocol.Listing>(api.Index, new VmIndexProtocol.List())).Vms;
         var members = state.Members.OrderBy(m => NodeRole.NameIn(m.Roles), StringComparer.Ordinal).ToList();
@@ -60,7 +60,7 @@ internal static class ClusterStatusEndpoints
                 var shards = stats.Regions.TryGetValue(m.Address, out var region) ? region.Stats : null;
                 return new
                 {
-                    Name = NodeRole.NameIn(m.Roles) ?? m.Address.ToString(),
+                    Name = NodeRole.NameOf(m),
                     Address = $"{m.Address.Host}:{m.Address.Port}",
                     Status = unreachable.Contains(m.UniqueAddress) ? "unreachable" : m.Status.ToString().ToLowerInvariant(),
                     Roles = NodeRole.Others(m.Roles).Order(StringComparer.Ordinal).ToList(),
@@ -98,7 +98,7 @@ internal static class ClusterStatusEndpoints
         IReadOnlyDictionary<string, string> held;
         try
         {
-            held = await EtcdLeaseHolders.ReadAsync(api.System, EtcdLeaseOption.DefaultConfigPath, api.Timeout);
+            held = await EtcdLeaseHolders.ReadAsync(api.System, api.Timeout);
         }
         catch (Exception ex) // etcd down or refusing: the rest of the status is still worth showing
         {
@@ -125,9 +125,8 @@ internal static class ClusterStatusEndpoints
     private static IResult Down(string name, ApiContext api)
     {
         var cluster = Akka.Cluster.Cluster.Get(api.System);
-        var member = cluster.State.Members.FirstOrDefault(m => m.HasRole(NodeRole.Of(name)));
-        if (member is null)
-            return Results.Problem(statusCode: 404, title: "no such node", detail: $"no member named '{name}'; 'virt cluster status' lists the members");
+        if (NodeRole.Find(cluster.State.Members, name) is not { } member)
+            return NoMember(name);
         cluster.Down(member.Address);
         return Results.Json(new
         {
@@ -144,7 +143,7 @@ internal static class ClusterStatusEndpoints
         var unreachable = cluster.State.Unreachable.Where(m => m.Status != MemberStatus.Down).ToList();
         foreach (var member in unreachable)
             cluster.Down(member.Address);
-        var names = unreachable.Select(m => NodeRole.NameIn(m.Roles) ?? m.Address.ToString()).Order(StringComparer.Ordinal).ToList();
+        var names = unreachable.Select(NodeRole.NameOf).Order(StringComparer.Ordinal).ToList();
         return Results.Json(new
         {
             Downed = names,
@@ -152,12 +151,14 @@ internal static class ClusterStatusEndpoints
         }, ApiJson.Options);
     }
 
+    private static IResult NoMember(string name) =>
+        Results.Problem(statusCode: 404, title: "no such node", detail: $"no member named '{name}'; 'virt cluster status' lists the members");
+
     private static async Task<IResult> Leave(string name, ApiContext api)
     {
         var cluster = Akka.Cluster.Cluster.Get(api.System);
-        var member = cluster.State.Members.FirstOrDefault(m => m.HasRole(NodeRole.Of(name)));
-        if (member is null)
-            return Results.Problem(statusCode: 404, title: "no such node", detail: $"no member named '{name}'; 'virt cluster status' lists the members");
+        if (NodeRole.Find(cluster.State.Members, name) is not { } member)
+            return NoMember(name);
         var running = (await api.Ask<VmIndexProtocol.Listing>(api.Index, new VmIndexProtocol.List())).Vms.Where(v => v.OnHost && v.Node == name).Select(v => v.Spec!.Name).ToList();
         if (running.Count > 0)
         {

@@ -92,40 +92,36 @@ internal static class EventEndpoints
         await context.Response.Body.FlushAsync(context.RequestAborted);
         // A live query that fails (the journal busy under load, a connection dropped) resumes after the last event
         // sent, so a follower misses nothing and sees nothing twice; only the client going away ends the stream.
-        while (!context.RequestAborted.IsCancellationRequested)
+        try
         {
-            var live = Journal(api).EventsByTag(VmEventTagger.Tag, Akka.Persistence.Query.Offset.Sequence(from));
-            try
+            while (true)
             {
-                await foreach (var e in live.RunAsAsyncEnumerable(api.System.Materializer()).WithCancellation(context.RequestAborted))
+                var live = Journal(api).EventsByTag(VmEventTagger.Tag, Akka.Persistence.Query.Offset.Sequence(from));
+                try
                 {
-                    var json = JsonSerializer.Serialize(Resource(e), ApiJson.Options);
-                    await context.Response.WriteAsync($"id: {Offset(e)}\nevent: vm\ndata: {json}\n\n", context.RequestAborted);
-                    await context.Response.Body.FlushAsync(context.RequestAborted);
-                    from = Offset(e);
+                    await foreach (var e in live.RunAsAsyncEnumerable(api.System.Materializer()).WithCancellation(context.RequestAborted))
+                    {
+                        var json = JsonSerializer.Serialize(Resource(e), ApiJson.Options);
+                        await context.Response.WriteAsync($"id: {Offset(e)}\nevent: vm\ndata: {json}\n\n", context.RequestAborted);
+                        await context.Response.Body.FlushAsync(context.RequestAborted);
+                        from = Offset(e);
+                    }
                 }
-            }
-            catch (OperationCanceledException)
-            {
-                return; // the client went away
-            }
-            catch (Exception) when (Akka.Actor.CoordinatedShutdown.Get(api.System).ShutdownReason is not null)
-            {
-                return; // the node is stopping: the stream ends with it
-            }
-            catch (Exception ex) when (ex is not IOException)
-            {
-                Akka.Event.LoggingExtensions.Warning(api.System.Log, "event stream: the journal query failed ({0}); resuming after offset {1}", ex.GetBaseException().Message, from);
-            }
+                catch (Exception) when (Akka.Actor.CoordinatedShutdown.Get(api.System).ShutdownReason is not null)
+                {
+                    return; // the node is stopping: the stream ends with it
+                }
+                catch (Exception ex) when (ex is not (IOException or OperationCanceledException))
+                {
+                    Akka.Event.LoggingExtensions.Warning(api.System.Log, "event stream: the journal query failed ({0}); resuming after offset {1}", ex.GetBaseException().Message, from);
+                }
 
-            try
-            {
                 await Task.Delay(TimeSpan.FromMilliseconds(250), context.RequestAborted); // back off before asking the journal again
             }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The client went away.
         }
     }
 

@@ -56,24 +56,21 @@ internal static class RuleEndpoints
 
     private static async Task<IResult> Why(string name, ApiContext api)
     {
-        // The VM itself first: the balancer's picture may not show a VM created a moment ago on another node.
-        if (await api.Ask<object>(api.Vms, new VmProtocol.Get(name)) is not VmView view)
+        if (await VmItself(api, name) is not { } view)
             return Problems.NotFound(name);
         var explanation = await api.Ask<BalancerProtocol.Explanation>(api.Balancer, new BalancerProtocol.Explain(name, view));
         return explanation.Found ? Results.Json(new { Vm = name, explanation.Text }, ApiJson.Options) : Problems.NotFound(name);
     }
 
+    /// <summary>The VM as its entity has it (null: no such VM): the balancer's picture may not show one created a moment ago on another node.</summary>
+    private static async Task<VmView?> VmItself(ApiContext api, string name) => await api.Ask<object>(api.Vms, new VmProtocol.Get(name)) as VmView;
+
     private static async Task<IResult> Snapshot(HttpRequest request, ApiContext api)
     {
         var pending = request.Query.TryGetValue("pending", out var p) ? p.ToString() : null;
-        VmView? view = null;
-        if (pending is not null)
-        {
-            // Asked of the VM itself: the balancer's picture may not show a VM created a moment ago on another node.
-            if (await api.Ask<object>(api.Vms, new VmProtocol.Get(pending)) is not VmView known)
-                return Problems.NotFound(pending);
-            view = known;
-        }
+        var view = pending is null ? null : await VmItself(api, pending);
+        if (pending is not null && view is null)
+            return Problems.NotFound(pending);
 
         var snapshot = await api.Ask<BalancerProtocol.Snapshot>(api.Balancer, new BalancerProtocol.GetSnapshot(pending, view));
         return snapshot.Scenario is { } scenario ? Results.Text(scenario, "application/json") : Problems.NotFound(pending ?? "");

@@ -15,11 +15,11 @@ internal static class ShardingEndpoints
     private static async Task<IResult> Show(ApiContext api)
     {
         var members = Akka.Cluster.Cluster.Get(api.System).State.Members;
-        string Name(Address address) => members.FirstOrDefault(m => m.Address == address) is { } m ? NodeRole.NameIn(m.Roles) ?? address.ToString() : address.ToString();
+        string Name(Address address) => members.FirstOrDefault(m => m.Address == address) is { } m ? NodeRole.NameOf(m) : address.ToString();
         ClusterShardingStats stats;
         try
         {
-            stats = await ClusterSharding.Get(api.System).ShardRegion("vm").Ask<ClusterShardingStats>(new GetClusterShardingStats(api.Timeout), api.Timeout);
+            stats = await api.ShardingStats();
         }
         catch (AskTimeoutException)
         {

@@ -145,7 +145,7 @@ internal static class NodeDaemon
                     registry.Register<VmIndexKey>(system.ActorOf(VmIndex.Props(() => journal, vmDefaults, persistence.IndexRefresh), "vm-index"));
                     registry.Register<NodeAgentKey>(system.ActorOf(NodeAgent.Props(libvirt, nodeName, node.Node.ReportInterval, node.Node.Attributes), ClusterNodeAgents.AgentName));
                 })
-                .WithSingleton<BalancerKey>("balancer", (_, registry, _) => BalancerActor.Props(balancer, registry.Get<VmIndexKey>(), () => registry.Get<VmRegion>()), new ClusterSingletonOptions { LogSingletonIdentificationFailure = false, LeaseImplementation = lease, LeaseRetryInterval = lease is null ? null : LeaseRetryInterval })
+                .WithSingleton<BalancerKey>("balancer", (_, registry, _) => BalancerActor.Props(balancer, registry.Get<VmIndexKey>(), () => registry.Get<VmRegion>()), new ClusterSingletonOptions { LogSingletonIdentificationFailure = false })
                 .WithShardRegion<VmRegion>(
                     "vm",
                     (system, registry, _) =>

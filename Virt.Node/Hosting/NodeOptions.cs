@@ -24,8 +24,8 @@ internal sealed class NodeOptions : IValidatedOptions
             yield return ("data-dir", $"'{DataDir}' must be an absolute directory path, like /var/lib/virt");
         if (!VmSpecValidator.IsValidName(NodeName))
             yield return ("node.name", $"'{NodeName}' is not a valid node name: use {VmSpecValidator.NameRuleText}");
-        foreach (var role in Node.Roles.Where(r => !VmSpecValidator.IsValidName(r) || r == NodeRole.Member || r.StartsWith(NodeRole.Of(""), StringComparison.Ordinal)))
-            yield return ("node.roles", $"'{role}' is not a valid role name: use {VmSpecValidator.NameRuleText}, other than '{NodeRole.Member}' and not starting with '{NodeRole.Of("")}' (Virt's own)");
+        foreach (var role in Node.Roles.Where(r => !VmSpecValidator.IsValidName(r) || r == NodeRole.Member || r.StartsWith(NodeRole.Prefix, StringComparison.Ordinal)))
+            yield return ("node.roles", $"'{role}' is not a valid role name: use {VmSpecValidator.NameRuleText}, other than '{NodeRole.Member}' and not starting with '{NodeRole.Prefix}' (Virt's own)");
         if (Node.ReportInterval <= TimeSpan.Zero)
             yield return ("node.report-interval", "must be a positive duration, like 2s");
         if (!Endpoints.TryParse(Cluster.Listen, out _))
