@@ -25,6 +25,7 @@ internal static class ConfigurationValidator
         ("vm", typeof(VmDefaults)),
         ("balancer", typeof(BalancerOptions)),
         ("persistence", typeof(PersistenceOptions)),
+        ("fencing", typeof(Fence.FencingOptions)),
     ];
 
     public static OptionsSchema.Object Schema { get; } = OptionsSchema.For(typeof(NodeOptions), Sections);
