@@ -4,6 +4,7 @@ using Akka.Cluster;
 using Akka.Event;
 using Akka.Persistence;
 using Virt.Actors.Cluster;
+using Virt.Actors.Fencing;
 using Virt.Actors.Index;
 using Virt.Actors.Vm;
 using Virt.Scheduler;
@@ -26,6 +27,7 @@ internal sealed class BalancerActor : ReceivePersistentActor, IWithTimers
     private readonly BalancerOptions _options;
     private readonly IActorRef _index;
     private readonly Func<IActorRef> _region;
+    private readonly Func<IActorRef> _fencer;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     private readonly Dictionary<string, (PlacementRule Rule, string Json)> _rules = new(StringComparer.Ordinal);
@@ -33,8 +35,8 @@ internal sealed class BalancerActor : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<string, VmState> _vms = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Grant> _grants = new(StringComparer.Ordinal);
 
-    /// <summary>Hosts that left the cluster, and how ("lost", "left the cluster"): their VMs wait for a fence.</summary>
-    private readonly Dictionary<string, string> _gone = new(StringComparer.Ordinal);
+    /// <summary>Hosts that left the cluster, how ("lost", "left the cluster") and which incarnation: their VMs wait for a fence (or, for one that left, its return).</summary>
+    private readonly Dictionary<string, (string How, long Incarnation)> _gone = new(StringComparer.Ordinal);
 
     /// <summary>Since when each host with VMs on it has been neither a member nor reporting.</summary>
     private readonly Dictionary<string, DateTimeOffset> _absentSince = new(StringComparer.Ordinal);
@@ -45,11 +47,12 @@ internal sealed class BalancerActor : ReceivePersistentActor, IWithTimers
     private bool _graceOver;
     private bool _ready;
 
-    public BalancerActor(BalancerOptions options, IActorRef index, Func<IActorRef> vms)
+    public BalancerActor(BalancerOptions options, IActorRef index, Func<IActorRef> vms, Func<IActorRef> fencer)
     {
         _options = options;
         _index = index;
         _region = vms;
+        _fencer = fencer;
 
         Recover<BalancerEvent>(Apply);
 
@@ -79,7 +82,13 @@ internal sealed class BalancerActor : ReceivePersistentActor, IWithTimers
             _graceOver = true;
             BecomeReadyIfComplete();
         });
-        Command<Tick>(_ => Expire());
+        Command<Tick>(_ =>
+        {
+            Expire();
+            AskFences();
+        });
+        Command<FencerProtocol.FenceStatus>(OnFenceStatus);
+        Command<DomainRequestDone>(done => _log.Info("stray domain {0} on {1}: {2} {3}", done.Name, done.Node, done.Outcome, done.Error ?? ""));
         Command<BalancerProtocol.GetHosts>(_ => Sender.Tell(new BalancerProtocol.Hosts(
             _hosts.Values.Select(h => h.Report).OrderBy(r => r.Node, StringComparer.Ordinal).ToList(),
             _hosts.ToDictionary(h => h.Key, h => h.Value.At))));
@@ -149,7 +158,7 @@ internal sealed class BalancerActor : ReceivePersistentActor, IWithTimers
 
     private DateTimeOffset Now => Context.System.Scheduler.Now;
 
-    public static Props Props(BalancerOptions options, IActorRef index, Func<IActorRef> vms) => Akka.Actor.Props.Create(() => new BalancerActor(options, index, vms));
+    public static Props Props(BalancerOptions options, IActorRef index, Func<IActorRef> vms, Func<IActorRef> fencer) => Akka.Actor.Props.Create(() => new BalancerActor(options, index, vms, fencer));
 
     protected override void PreStart()
     {
@@ -295,16 +304,50 @@ internal sealed class BalancerActor : ReceivePersistentActor, IWithTimers
         var how = removed.PreviousStatus == MemberStatus.Down ? "lost" : "left the cluster";
         _log.Warning("host {0} {1} (incarnation {2}): its VMs wait for a fence", host, how, removed.Member.UniqueAddress.Uid);
         _hosts.Remove(host);
-        _gone[host] = how;
-        TellLost(host, how);
+        _gone[host] = (how, removed.Member.UniqueAddress.Uid);
+        TellLost(host, how, removed.Member.UniqueAddress.Uid);
+        if (how == "lost")
+            _fencer().Tell(new FencerProtocol.EnsureFenced(host, removed.Member.UniqueAddress.Uid, "downed and removed"));
     }
 
     /// <summary>Every VM on <paramref name="host"/> hears that it is gone (again after each refresh of the index: telling is idempotent).</summary>
-    private void TellLost(string host, string how)
+    private void TellLost(string host, string how, long incarnation)
     {
         foreach (var vm in _vms.Values.Where(v => v.OnHost && v.Node == host))
-            _region().Tell(new VmProtocol.Command(vm.Spec!.Name, new VmCommand.HostLost(host, how)));
+            _region().Tell(new VmProtocol.Command(vm.Spec!.Name, new VmCommand.HostLost(host, how, incarnation)));
     }
+
+    /// <summary>
+    /// For every host some VM waits for that is not a member now, the fencer is asked to make sure it is fenced (it
+    /// answers how that stands). A host that left the cluster in order is not fenced: its VMs wait for it to come back
+    /// (or for the operator's fence).
+    /// </summary>
+    private void AskFences()
+    {
+        var members = Members();
+        foreach (var (host, incarnation) in _vms.Values.Where(v => v.AwaitingFence is not null).Select(v => (v.AwaitingFence!, v.AwaitingIncarnation)).Distinct())
+        {
+            if (members.Contains(host) || (_gone.TryGetValue(host, out var gone) && gone.How != "lost"))
+                continue;
+            _fencer().Tell(new FencerProtocol.EnsureFenced(host, incarnation, "its VMs wait for it"));
+        }
+    }
+
+    /// <summary>The fencer's word on a host: its VMs are freed (confirmed) or hear why they still wait.</summary>
+    private void OnFenceStatus(FencerProtocol.FenceStatus status)
+    {
+        foreach (var vm in _vms.Values.Where(v => v.AwaitingFence == status.Host))
+        {
+            VmCommand command = status.Confirmed
+                ? new VmCommand.HostFenced(status.Host, status.Incarnation, status.Text)
+                : new VmCommand.FenceWaiting(status.Host, $"waiting for fence of {status.Host}: {status.Text}");
+            _region().Tell(new VmProtocol.Command(vm.Spec!.Name, command));
+        }
+    }
+
+    private HashSet<string> Members() =>
+        Akka.Cluster.Cluster.Get(Context.System).State.Members.Where(m => m.Status is not (MemberStatus.Down or MemberStatus.Removed or MemberStatus.Exiting))
+            .Select(m => NodeRole.NameIn(m.Roles)).OfType<string>().ToHashSet(StringComparer.Ordinal);
 
     /// <summary>
     /// A host with VMs on it that is neither a member nor reporting for longer than the host timeout is gone too:
@@ -317,9 +360,9 @@ internal sealed class BalancerActor : ReceivePersistentActor, IWithTimers
         var now = Now;
         foreach (var host in _vms.Values.Where(v => v.OnHost).Select(v => v.Node!).Distinct(StringComparer.Ordinal).ToList())
         {
-            if (_gone.TryGetValue(host, out var how))
+            if (_gone.TryGetValue(host, out var gone))
             {
-                TellLost(host, how);
+                TellLost(host, gone.How, gone.Incarnation);
                 continue;
             }
 
@@ -332,8 +375,8 @@ internal sealed class BalancerActor : ReceivePersistentActor, IWithTimers
             if (!_absentSince.TryAdd(host, now) && now - _absentSince[host] > _options.HostTimeout)
             {
                 _log.Warning("host {0} is not in the cluster and has not reported for {1:0} s: its VMs wait for a fence", host, (now - _absentSince[host]).TotalSeconds);
-                _gone[host] = "lost";
-                TellLost(host, "lost");
+                _gone[host] = ("lost", 0);
+                TellLost(host, "lost", 0);
             }
         }
     }
@@ -342,10 +385,34 @@ internal sealed class BalancerActor : ReceivePersistentActor, IWithTimers
     {
         if (_gone.Remove(report.Node))
             _log.Info("host {0} is back", report.Node);
+        Rejoined(report);
         if (!_hosts.TryGetValue(report.Node, out var known) || !known.Report.SameOffer(report))
             _log.Info("host {0}: {1} CPUs, {2} MiB, {3}{4}", report.Node, report.Cpus, report.MemoryMib, report.State, report.Available ? "" : ", libvirt unreachable");
         _hosts[report.Node] = (report, Now);
         BecomeReadyIfComplete();
+    }
+
+    /// <summary>
+    /// What a host's report says about VMs elsewhere: a VM that waits for this host asks it again (the host's libvirt,
+    /// under its new incarnation, says whether it still runs there: adopted, or freed to start elsewhere), and a domain
+    /// running here that the journal has running on another host, which reports it running too, is a stray: destroyed here.
+    /// </summary>
+    private void Rejoined(BalancerProtocol.HostReport report)
+    {
+        foreach (var vm in _vms.Values.Where(v => v.AwaitingFence == report.Node))
+            _region().Tell(new HostAvailable(vm.Spec!.Name, report.Node));
+        if (report.Incarnation == 0)
+            return;
+        foreach (var name in report.Domains ?? [])
+        {
+            // Only when the journal's host reports it running too: then this one is surely the stray, whatever the index's lag.
+            if (_vms.TryGetValue(name, out var vm) && vm.OnHost && vm.Node != report.Node && vm.Phase == VmPhase.Running
+                && _hosts.TryGetValue(vm.Node!, out var there) && there.Report.Domains?.Contains(name) == true)
+            {
+                _log.Warning("{0} runs on {1}, and the journal has it running on {2}: destroying it on {1}", name, report.Node, vm.Node);
+                Sender.Tell(new StopDomain(name, true, vm.Op, report.Incarnation));
+            }
+        }
     }
 
     /// <summary>

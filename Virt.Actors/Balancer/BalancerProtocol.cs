@@ -26,8 +26,9 @@ public static class BalancerProtocol
     /// <summary>A node agent's account of its host: sent when it changes and every report interval.</summary>
     /// <param name="Available">libvirt is reachable; an unavailable host takes no VMs.</param>
     /// <param name="Domains">The domains running there now, as libvirt lists them (managed by Virt or not).</param>
+    /// <param name="Incarnation">The reporting member's uid: a request the balancer sends back carries it.</param>
     public sealed record HostReport(
-        string Node, int Cpus, long MemoryMib, IReadOnlyDictionary<string, string> Attributes, HostState State, bool Available, IReadOnlyList<string>? Domains = null)
+        string Node, int Cpus, long MemoryMib, IReadOnlyDictionary<string, string> Attributes, HostState State, bool Available, IReadOnlyList<string>? Domains = null, long Incarnation = 0)
         : IVirtSerializable
     {
         /// <summary>Whether <paramref name="other"/> says the same about what the host offers (its domains aside).</summary>

@@ -35,9 +35,14 @@ public static class VirtManifests
         .Register<VmEvent.DesiredChanged>("vm.desired-changed.v1")
         .Register<VmEvent.Deleted>("vm.deleted.v1")
         .Register<VmEvent.HostLost>("vm.host-lost.v1")
+        .Register<VmEvent.HostFenced>("vm.host-fenced.v1")
+        .Register<VmEvent.FencePending>("vm.fence-pending.v1")
         .Register<VmState>("vm.state.v1")
         .Register<BalancerEvent.RuleAdded>("balancer.rule-added.v1")
         .Register<BalancerEvent.RuleRemoved>("balancer.rule-removed.v1")
+        .Register<Fencing.FenceEvent.Requested>("fencing.requested.v1")
+        .Register<Fencing.FenceEvent.Confirmed>("fencing.confirmed.v1")
+        .Register<Fencing.FenceEvent.HostSeen>("fencing.host-seen.v1")
 
         // Messages: only on the wire, never stored.
         .Register<VmProtocol.Command>("vm.msg.command.v1")
@@ -74,7 +79,15 @@ public static class VirtManifests
         .Register<BalancerProtocol.Explain>("balancer.explain.v1")
         .Register<BalancerProtocol.Explanation>("balancer.explanation.v1")
         .Register<BalancerProtocol.GetSnapshot>("balancer.get-snapshot.v1")
-        .Register<BalancerProtocol.Snapshot>("balancer.snapshot.v1");
+        .Register<BalancerProtocol.Snapshot>("balancer.snapshot.v1")
+        .Register<Fencing.FencerProtocol.HostSeen>("fencing.msg.host-seen.v1")
+        .Register<Fencing.FencerProtocol.EnsureFenced>("fencing.msg.ensure-fenced.v1")
+        .Register<Fencing.FencerProtocol.FenceStatus>("fencing.msg.fence-status.v1")
+        .Register<Fencing.FencerProtocol.GetFences>("fencing.msg.get-fences.v1")
+        .Register<Fencing.FencerProtocol.Fences>("fencing.msg.fences.v1")
+        .Register<Fencing.FencerProtocol.FenceNow>("fencing.msg.fence-now.v1")
+        .Register<Fencing.FencerProtocol.ConfirmFenced>("fencing.msg.confirm-fenced.v1")
+        .Register<Fencing.FencerProtocol.Answer>("fencing.msg.answer.v1");
 
     /// <summary>v1 stored the delay as .NET time span text (<c>"00:00:02"</c>); v2 as whole milliseconds.</summary>
     private static JsonObject DelayAsMilliseconds(JsonObject v1)

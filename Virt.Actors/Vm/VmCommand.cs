@@ -17,6 +17,8 @@ namespace Virt.Actors.Vm;
 [JsonDerivedType(typeof(Placed), "placed")]
 [JsonDerivedType(typeof(PlacementRefused), "placement-refused")]
 [JsonDerivedType(typeof(HostLost), "host-lost")]
+[JsonDerivedType(typeof(HostFenced), "host-fenced")]
+[JsonDerivedType(typeof(FenceWaiting), "fence-waiting")]
 public abstract record VmCommand
 {
     // Operator commands
@@ -41,7 +43,14 @@ public abstract record VmCommand
     public sealed record PlacementRefused(long Op, string Reason) : VmCommand;
 
     /// <summary>The host the VM ran on left the cluster (downed and removed, or gone): it may still run there until fenced.</summary>
-    public sealed record HostLost(string Node, string How) : VmCommand;
+    /// <param name="Incarnation">The lost member's uid; 0: not known.</param>
+    public sealed record HostLost(string Node, string How, long Incarnation = 0) : VmCommand;
+
+    /// <summary>The fencer confirmed that <paramref name="Node"/> (incarnation <paramref name="Incarnation"/>, 0: the host as a whole) runs nothing any more.</summary>
+    public sealed record HostFenced(string Node, long Incarnation, string Evidence) : VmCommand;
+
+    /// <summary>The fence of <paramref name="Node"/> is not confirmed yet, and why.</summary>
+    public sealed record FenceWaiting(string Node, string Reason) : VmCommand;
 
     // Observations from the node agent
     /// <param name="HostBoot">The host's boot identity when the domain started (see <see cref="VmState.HostBoot"/>).</param>

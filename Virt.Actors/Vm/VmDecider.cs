@@ -34,6 +34,8 @@ public sealed class VmDecider(VmDefaults defaults) : IDecider<VmState, VmCommand
 
         var name = s.Spec!.Name;
         var next = s.Op + 1;
+        if (s.AwaitingFence is { } awaited && AfterLoss(s, awaited, command, now) is { } decided)
+            return decided;
         if (s.AwaitingFence is { } lost && command is VmCommand.Start or VmCommand.Restart or VmCommand.Delete or VmCommand.ClearFailures)
             return Reject($"its host {lost} was lost while it ran there and is not fenced yet, so it may still run there; nothing starts it elsewhere until then");
         return (command, s.Phase) switch
@@ -72,7 +74,7 @@ public sealed class VmDecider(VmDefaults defaults) : IDecider<VmState, VmCommand
             (VmCommand.Placed p, VmPhase.Placing) when p.Op == s.Op => Accept(new VmEvent.StartRequested(next, p.Node, s.Why ?? "start requested", false, now)),
 
             (VmCommand.HostLost l, VmPhase.Starting or VmPhase.Running or VmPhase.Stopping or VmPhase.Migrating) when s.Node == l.Node =>
-                Accept(new VmEvent.HostLost(l.Node, $"host {l.Node} {l.How}; waiting for fence", now)),
+                Accept(new VmEvent.HostLost(l.Node, l.How == "lost" ? $"host {l.Node} lost; waiting for fence" : $"host {l.Node} {l.How}; waiting for it to come back or be fenced", now, l.Incarnation)),
             (VmCommand.PlacementRefused r, VmPhase.Placing) when r.Op == s.Op => Accept(new VmEvent.PlacementFailed(r.Op, r.Reason, now)),
 
             (VmCommand.StartDone d, VmPhase.Starting) when d.Op == s.Op => Accept(new VmEvent.Started(d.Op, now, d.HostBoot)),
@@ -95,6 +97,44 @@ public sealed class VmDecider(VmDefaults defaults) : IDecider<VmState, VmCommand
             (VmCommand.Observed o, _) => Reconcile(s, o, now),
             _ => Decision<VmEvent>.Nothing,
         };
+    }
+
+    /// <summary>
+    /// While the VM waits for the host it was lost on (<paramref name="host"/>): a fence of that host (of the lost
+    /// incarnation, or of the host as a whole) frees it, and so does the host's new incarnation finding it not running
+    /// there (its libvirt is the one the VM ran under). Freed, a VM that should run starts elsewhere (a host failure is
+    /// not the VM's: it spends no restart), unless its restart policy is never. Null: the command is decided as usual.
+    /// </summary>
+    private Decision<VmEvent>? AfterLoss(VmState s, string host, VmCommand command, DateTimeOffset now)
+    {
+        switch (command)
+        {
+            case VmCommand.HostFenced f when f.Node == host && (f.Incarnation == 0 || s.AwaitingIncarnation == 0 || f.Incarnation == s.AwaitingIncarnation):
+                return Freed(s, new VmEvent.HostFenced(host, f.Evidence, now), $"host {host} was lost and is fenced ({f.Evidence})", now);
+            case VmCommand.HostFenced:
+                return Decision<VmEvent>.Nothing;
+            case VmCommand.FenceWaiting w when w.Node == host && s.LastError != w.Reason:
+                return Accept(new VmEvent.FencePending(host, w.Reason, now));
+            case VmCommand.FenceWaiting:
+                return Decision<VmEvent>.Nothing;
+            case VmCommand.Observed { Running: true } o when o.Node == host && s.Phase == VmPhase.Stopped:
+                return Accept(
+                    new VmEvent.Adopted(host, "found running on its host when it came back", now, o.HostBoot),
+                    new VmEvent.StopRequested(s.Op + 1, StopMode.Graceful, AfterStop.Nothing, "found running when its host came back, while it should be stopped", now));
+            case VmCommand.Observed { Running: false } o when o.Node == host:
+                return Freed(s, new VmEvent.HostFenced(host, $"{host} is back and its libvirt does not run it", now), $"host {host} is back and does not run it", now);
+            default:
+                return null;
+        }
+    }
+
+    private Decision<VmEvent> Freed(VmState s, VmEvent.HostFenced fenced, string why, DateTimeOffset now)
+    {
+        if (s.Phase != VmPhase.Recovering || s.Desired != PowerState.Running)
+            return Accept(fenced);
+        return s.Spec!.Restart == RestartPolicy.Never
+            ? Accept(fenced, new VmEvent.DesiredChanged(PowerState.Stopped, $"{why}; restart policy never leaves it stopped", now))
+            : Accept(fenced, Place(s.Op + 1, $"{why}; starting it elsewhere", now, automatic: true));
     }
 
     /// <summary>The state after <paramref name="e"/>; a pending spec takes effect once the VM is off its host (see <see cref="VmState.PendingSpec"/>).</summary>
@@ -140,7 +180,7 @@ public sealed class VmDecider(VmDefaults defaults) : IDecider<VmState, VmCommand
             Restarts = r.CountsAsRestart ? [.. Window(s, r.At), r.At] : s.Restarts,
         },
         VmEvent.Started st => s with { Phase = VmPhase.Running, Since = st.At, LastError = null, HostBoot = st.HostBoot ?? s.HostBoot },
-        VmEvent.Adopted a => s with { Phase = VmPhase.Running, Node = a.Node, LastNode = a.Node, Since = a.At, Desired = PowerState.Running, HostBoot = a.HostBoot ?? s.HostBoot, AwaitingFence = null },
+        VmEvent.Adopted a => s with { Phase = VmPhase.Running, Node = a.Node, LastNode = a.Node, Since = a.At, Desired = PowerState.Running, HostBoot = a.HostBoot ?? s.HostBoot, AwaitingFence = null, AwaitingIncarnation = 0 },
         VmEvent.StartFailed f => s with { LastError = f.Reason },
         VmEvent.StopRequested r => s with
         {
@@ -169,12 +209,14 @@ public sealed class VmDecider(VmDefaults defaults) : IDecider<VmState, VmCommand
         VmEvent.Deleted d => s with { Phase = VmPhase.Deleted, Desired = PowerState.Stopped, Node = null, Since = d.At },
         VmEvent.HostLost l when s.Desired == PowerState.Stopped || s.Phase == VmPhase.Stopping => s with
         {
-            Phase = VmPhase.Stopped, Node = null, LastNode = l.Node, AwaitingFence = l.Node, Since = l.At, LastError = l.Reason, Then = AfterStop.Nothing,
+            Phase = VmPhase.Stopped, Node = null, LastNode = l.Node, AwaitingFence = l.Node, AwaitingIncarnation = l.Incarnation, Since = l.At, LastError = l.Reason, Then = AfterStop.Nothing,
         },
         VmEvent.HostLost l => s with
         {
-            Phase = VmPhase.Recovering, Node = null, LastNode = l.Node, AwaitingFence = l.Node, Since = l.At, LastError = l.Reason, Desired = PowerState.Running,
+            Phase = VmPhase.Recovering, Node = null, LastNode = l.Node, AwaitingFence = l.Node, AwaitingIncarnation = l.Incarnation, Since = l.At, LastError = l.Reason, Desired = PowerState.Running,
         },
+        VmEvent.HostFenced f => s with { AwaitingFence = null, AwaitingIncarnation = 0, LastError = $"host {f.Node} fenced: {f.Evidence}" },
+        VmEvent.FencePending p => s with { LastError = p.Reason },
         _ => s,
     };
 

@@ -63,5 +63,15 @@ public abstract record VmEvent(DateTimeOffset At) : IVirtSerializable
 
     /// <summary>Its host left the cluster while the VM was on it: it waits there, in recovering, until that host is fenced.</summary>
     /// <param name="Reason">"host hv-03 lost; waiting for fence".</param>
-    public sealed record HostLost(string Node, string Reason, DateTimeOffset At) : VmEvent(At);
+    /// <param name="Incarnation">The lost member's uid (0: not known); only a fence of that incarnation (or of the host as a whole) frees the VM.</param>
+    public sealed record HostLost(string Node, string Reason, DateTimeOffset At, long Incarnation = 0) : VmEvent(At);
+
+    /// <summary>
+    /// The host it was lost on runs nothing of it any more: fenced (the fencer's level and evidence, or the operator's
+    /// word), or back as a new incarnation whose libvirt does not run it. The VM is free to start elsewhere.
+    /// </summary>
+    public sealed record HostFenced(string Node, string Evidence, DateTimeOffset At) : VmEvent(At);
+
+    /// <summary>Why its host's fence is not confirmed yet ("waiting for fence of hv-03: power: status still on").</summary>
+    public sealed record FencePending(string Node, string Reason, DateTimeOffset At) : VmEvent(At);
 }

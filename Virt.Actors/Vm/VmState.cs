@@ -77,6 +77,9 @@ public sealed record VmState : IVirtSerializable
     /// </summary>
     public string? AwaitingFence { get; init; }
 
+    /// <summary>The incarnation of <see cref="AwaitingFence"/> that was lost (0: not known): a fence of another incarnation does not free the VM.</summary>
+    public long AwaitingIncarnation { get; init; }
+
     public long Op { get; init; }
 
     public StopMode StopMode { get; init; }

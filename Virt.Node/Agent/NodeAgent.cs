@@ -23,6 +23,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     private readonly TimeSpan _reportInterval;
     private IActorRef _vms = ActorRefs.Nobody;
     private IActorRef _balancer = ActorRefs.Nobody;
+    private IActorRef _fencer = ActorRefs.Nobody;
     private readonly LibvirtWorker _worker = new();
     private bool _listing;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -65,7 +66,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
 
         Receive<Wire>(wire =>
         {
-            (_vms, _balancer) = (wire.Vms, wire.Balancer);
+            (_vms, _balancer, _fencer) = (wire.Vms, wire.Balancer, wire.Fencer);
             ReportHost();
         });
         Receive<Connect>(_ => Open());
@@ -152,7 +153,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     /// Who hears from the agent: the <c>vm</c> shard region (lifecycle events, to each VM's entity) and the balancer
     /// (host reports). Sent once both exist; they are created after the agent, since VM entities need the agent.
     /// </summary>
-    public sealed record Wire(IActorRef Vms, IActorRef Balancer);
+    public sealed record Wire(IActorRef Vms, IActorRef Balancer, IActorRef Fencer);
 
     private sealed record Connect;
 
@@ -251,9 +252,13 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
             ReportHost();
     }
 
-    private void ReportHost() => _balancer.Tell(new BalancerProtocol.HostReport(
-        _nodeName, _host?.Cpus ?? 0, (_host?.MemoryBytes ?? 0) >> 20, _attributes, HostState.Up, _connected && _host is not null,
-        Running()));
+    private void ReportHost()
+    {
+        _balancer.Tell(new BalancerProtocol.HostReport(
+            _nodeName, _host?.Cpus ?? 0, (_host?.MemoryBytes ?? 0) >> 20, _attributes, HostState.Up, _connected && _host is not null,
+            Running(), _incarnation));
+        _fencer.Tell(new Virt.Actors.Fencing.FencerProtocol.HostSeen(_nodeName, _incarnation, null)); // the watchdog's timeout once one is armed
+    }
 
     private List<string> Running() => _domains.Where(d => Runs(d.State)).Select(d => d.Name).ToList();
 

@@ -22,6 +22,9 @@ internal sealed class ApiContext(ActorRegistry registry, ActorSystem system, IOp
     /// <summary>The balancer singleton, through this node's proxy.</summary>
     public IActorRef Balancer => registry.Get<Virt.Actors.Balancer.BalancerKey>();
 
+    /// <summary>The fencer singleton, through this node's proxy.</summary>
+    public IActorRef Fencer => registry.Get<Virt.Actors.Fencing.FencerKey>();
+
     /// <summary>The hosts' reachability as the balancer has it (briefly reused when all are reachable).</summary>
     public HostAvailability Hosts => field ??= new HostAvailability(this);
 

@@ -313,6 +313,20 @@ internal static class PaletteEndpoints
                   "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "nodes", "to": "path", "description": "The node." } ],
                   "request": { "method": "POST", "path": "/v1/nodes/{NAME}/leave" },
                   "output": { "line": "{message}" }
+                },
+                {
+                  "name": "fence",
+                  "description": "Fence a host now, like pcs stonith fence: a member is marked down first; then its fence levels run (virt fence list shows how it went).",
+                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "nodes", "to": "path", "description": "The node." } ],
+                  "request": { "method": "POST", "path": "/v1/nodes/{NAME}/fence" },
+                  "output": { "line": "{message}" }
+                },
+                {
+                  "name": "confirm-fenced",
+                  "description": "Vouch that a lost host is off (like stonith_admin --confirm): its VMs start elsewhere at once. If it still runs them, they run twice.",
+                  "arguments": [ { "name": "NAME", "type": "string", "required": true, "complete": "nodes", "to": "path", "description": "The node." } ],
+                  "request": { "method": "POST", "path": "/v1/nodes/{NAME}/confirm-fenced" },
+                  "output": { "line": "warning: {message}" }
                 }
               ]
             },
@@ -395,6 +409,21 @@ internal static class PaletteEndpoints
                   "output": {
                     "table": { "items": "shards", "columns": [ { "header": "SHARD", "value": "{shard}" }, { "header": "NODE", "value": "{node}" }, { "header": "ENTITIES", "value": "{entities}" } ] },
                     "empty": "No shard is allocated yet (shards are allocated when a VM entity first starts)."
+                  }
+                }
+              ]
+            },
+            {
+              "name": "fence",
+              "description": "Fences: how each lost host was made to run nothing before its VMs started elsewhere.",
+              "commands": [
+                {
+                  "name": "list",
+                  "description": "Every fence record, newest first: host, incarnation, state, the level that confirmed it and the evidence (or why not yet).",
+                  "request": { "method": "GET", "path": "/v1/fences" },
+                  "output": {
+                    "table": { "items": "fences", "columns": [ { "header": "HOST", "value": "{host}" }, { "header": "INCARNATION", "value": "{incarnation}" }, { "header": "STATE", "value": "{state}" }, { "header": "LEVEL", "value": "[{level}]" }, { "header": "EVIDENCE", "value": "[{evidence}][{lastFailure}]" } ] },
+                    "empty": "No host has been fenced."
                   }
                 }
               ]

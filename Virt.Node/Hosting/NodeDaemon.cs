@@ -15,12 +15,14 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Virt.Actors.Balancer;
 using Virt.Actors.Cluster;
+using Virt.Actors.Fencing;
 using Virt.Actors.Index;
 using Virt.Actors.Persistence;
 using Virt.Actors.Vm;
 using Virt.Hocon;
 using Virt.Node.Agent;
 using Virt.Node.Api;
+using Virt.Node.Fence;
 using Virt.Node.Persistence;
 
 namespace Virt.Node.Hosting;
@@ -77,6 +79,8 @@ internal static class NodeDaemon
         var libvirt = configuration.GetSection("virt:libvirt").Get<LibvirtOptions>() ?? new LibvirtOptions();
         var vmDefaults = configuration.GetSection("virt:vm").Get<VmDefaults>() ?? new VmDefaults();
         var balancer = configuration.GetSection("virt:balancer").Get<BalancerOptions>() ?? new BalancerOptions();
+        var fencing = configuration.GetSection("virt:fencing").Get<FencingOptions>() ?? new FencingOptions();
+        var fenceLevels = new FenceLevels(fencing, TimeProvider.System);
 
         // Nothing is written before the configuration is known to be good and the data directory is ours.
         var held = DataDirectoryLock.Acquire(node.DataDir);
@@ -109,6 +113,7 @@ internal static class NodeDaemon
         builder.Services.Configure<VmDefaults>(configuration.GetSection("virt:vm"));
         builder.Services.Configure<BalancerOptions>(configuration.GetSection("virt:balancer"));
         builder.Services.Configure<PersistenceOptions>(configuration.GetSection("virt:persistence"));
+        builder.Services.Configure<FencingOptions>(configuration.GetSection("virt:fencing"));
         builder.Services.AddSingleton<ApiContext>();
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
@@ -145,7 +150,8 @@ internal static class NodeDaemon
                     registry.Register<VmIndexKey>(system.ActorOf(VmIndex.Props(() => journal, vmDefaults, persistence.IndexRefresh), "vm-index"));
                     registry.Register<NodeAgentKey>(system.ActorOf(NodeAgent.Props(libvirt, nodeName, node.Node.ReportInterval, node.Node.Attributes), ClusterNodeAgents.AgentName));
                 })
-                .WithSingleton<BalancerKey>("balancer", (_, registry, _) => BalancerActor.Props(balancer, registry.Get<VmIndexKey>(), () => registry.Get<VmRegion>()), new ClusterSingletonOptions { LogSingletonIdentificationFailure = false })
+                .WithSingleton<BalancerKey>("balancer", (_, registry, _) => BalancerActor.Props(balancer, registry.Get<VmIndexKey>(), () => registry.Get<VmRegion>(), () => registry.Get<FencerKey>()), new ClusterSingletonOptions { LogSingletonIdentificationFailure = false })
+                .WithSingleton<FencerKey>("fencer", (_, registry, _) => FencerActor.Props(new FencerSettings(fenceLevels.For, fencing.RetryInterval, fenceLevels.LevelTimeout), registry.Get<BalancerKey>()), new ClusterSingletonOptions { LogSingletonIdentificationFailure = false })
                 .WithShardRegion<VmRegion>(
                     "vm",
                     (system, registry, _) =>
@@ -157,7 +163,7 @@ internal static class NodeDaemon
                     new ShardOptions { Role = NodeRole.Member, RememberEntities = true, RememberEntitiesStore = RememberEntitiesStore.Eventsourced, StateStoreMode = StateStoreMode.Persistence })
                 .WithActors((system, registry) =>
                 {
-                    registry.Get<NodeAgentKey>().Tell(new NodeAgent.Wire(registry.Get<VmRegion>(), registry.Get<BalancerKey>()));
+                    registry.Get<NodeAgentKey>().Tell(new NodeAgent.Wire(registry.Get<VmRegion>(), registry.Get<BalancerKey>(), registry.Get<FencerKey>()));
                     if (node.Cluster.SeedNodes.Count == 0)
                     {
                         var cluster = Akka.Cluster.Cluster.Get(system);
@@ -188,6 +194,7 @@ internal static class NodeDaemon
         ClusterStatusEndpoints.Map(app);
         ShardingEndpoints.Map(app);
         RuleEndpoints.Map(app);
+        FenceEndpoints.Map(app);
         EventEndpoints.Map(app);
         PaletteEndpoints.Map(app);
         app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogInformation(

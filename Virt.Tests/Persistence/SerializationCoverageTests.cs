@@ -25,11 +25,15 @@ public sealed class SerializationCoverageTests
 
     public static TheoryData<object> Messages() => new(
         new VmProtocol.Command("web-1", new VmCommand.Start("hv-2")),
-        new VmProtocol.Command("web-1", new VmCommand.HostLost("hv-3", "lost")),
+        new VmProtocol.Command("web-1", new VmCommand.HostLost("hv-3", "lost", 7)),
+        new VmProtocol.Command("web-1", new VmCommand.HostFenced("hv-3", 7, "power: off ok, status off")),
+        new Virt.Actors.Fencing.FencerProtocol.Fences([new Virt.Actors.Fencing.FenceRecord("hv-3", 7, DateTimeOffset.UnixEpoch, "downed", DateTimeOffset.UnixEpoch)
+            { Confirmed = new Virt.Actors.Fencing.FenceConfirmation("power", "off ok, status off", DateTimeOffset.UnixEpoch), LastFailure = "x" }]),
+        new Virt.Actors.Fencing.FencerProtocol.HostSeen("hv-3", 7, TimeSpan.FromSeconds(10)),
         new VmProtocol.Command("web-1", new VmCommand.Define(new VmSpec("web-1", Guid.NewGuid(), 2, 2048, [new DiskSpec(DiskKind.File, "/a.qcow2")], [new NicSpec(NicKind.Bridge, "br0", Vlan: 4)]))),
         new BalancerProtocol.PlaceVm("web-1", 4, 2, 2048, 10, true, "hv-1"),
         new BalancerProtocol.Placement("web-1", 4, null, "hv-1: memory needs 2048 MiB, 1024 free"),
-        new BalancerProtocol.HostReport("hv-1", 32, 131072, new Dictionary<string, string> { ["rack"] = "r1" }, HostState.Up, true),
+        new BalancerProtocol.HostReport("hv-1", 32, 131072, new Dictionary<string, string> { ["rack"] = "r1" }, HostState.Up, true, ["web-1"], 7),
         new StartDomain(new VmSpec("web-1", Guid.NewGuid(), 2, 2048, [], []), 3, 12345),
         new DomainRequestDone("web-1", 3, "start", DomainOutcome.Stale, "hv-1", "old token"));
 
