@@ -56,7 +56,12 @@ internal sealed class BalancerActor : ReceivePersistentActor, IWithTimers
 
         Recover<BalancerEvent>(Apply);
 
-        Command<ClusterEvent.MemberRemoved>(OnRemoved);
+        Command<ClusterEvent.MemberRemoved>(removed =>
+        {
+            if (NodeRole.NameIn(removed.Member.Roles) is { } host)
+                OnRemoved(new BalancerProtocol.HostRemoved(host, removed.Member.UniqueAddress.Uid, removed.PreviousStatus == MemberStatus.Down));
+        });
+        Command<BalancerProtocol.HostRemoved>(OnRemoved);
         Command<ClusterEvent.IMemberEvent>(_ => { });
         Command<BalancerProtocol.HostReport>(OnReport);
         Command<VmIndexProtocol.Snapshot>(snapshot =>
@@ -297,17 +302,20 @@ internal sealed class BalancerActor : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>A member left: if it was a host, it takes nothing more, and its VMs are told (downed: lost; else: it left).</summary>
-    private void OnRemoved(ClusterEvent.MemberRemoved removed)
+    private void OnRemoved(BalancerProtocol.HostRemoved removed)
     {
-        if (NodeRole.NameIn(removed.Member.Roles) is not { } host)
-            return;
-        var how = removed.PreviousStatus == MemberStatus.Down ? "lost" : "left the cluster";
-        _log.Warning("host {0} {1} (incarnation {2}): its VMs wait for a fence", host, how, removed.Member.UniqueAddress.Uid);
+        var (host, incarnation) = (removed.Node, removed.Incarnation);
+        if (_gone.TryGetValue(host, out var known) && known.Incarnation == incarnation)
+            return; // heard already (from its own subscription, or another node's watcher)
+        if (Members(includeLeaving: true).Contains(host) && _hosts.TryGetValue(host, out var current) && current.Report.Incarnation != incarnation && current.Report.Incarnation != 0)
+            return; // an older incarnation's removal, heard late: the host is back already
+        var how = removed.Downed ? "lost" : "left the cluster";
+        _log.Warning("host {0} {1} (incarnation {2}): its VMs wait for {3}", host, how, incarnation, removed.Downed ? "a fence" : "it to come back, or a fence");
         _hosts.Remove(host);
-        _gone[host] = (how, removed.Member.UniqueAddress.Uid);
-        TellLost(host, how, removed.Member.UniqueAddress.Uid);
-        if (how == "lost")
-            _fencer().Tell(new FencerProtocol.EnsureFenced(host, removed.Member.UniqueAddress.Uid, "downed and removed"));
+        _gone[host] = (how, incarnation);
+        TellLost(host, how, incarnation);
+        if (removed.Downed)
+            _fencer().Tell(new FencerProtocol.EnsureFenced(host, incarnation, "downed and removed"));
     }
 
     /// <summary>Every VM on <paramref name="host"/> hears that it is gone (again after each refresh of the index: telling is idempotent).</summary>
@@ -345,8 +353,8 @@ internal sealed class BalancerActor : ReceivePersistentActor, IWithTimers
         }
     }
 
-    private HashSet<string> Members() =>
-        Akka.Cluster.Cluster.Get(Context.System).State.Members.Where(m => m.Status is not (MemberStatus.Down or MemberStatus.Removed or MemberStatus.Exiting))
+    private HashSet<string> Members(bool includeLeaving = false) =>
+        Akka.Cluster.Cluster.Get(Context.System).State.Members.Where(m => m.Status is not (MemberStatus.Down or MemberStatus.Removed) && (includeLeaving || m.Status != MemberStatus.Exiting))
             .Select(m => NodeRole.NameIn(m.Roles)).OfType<string>().ToHashSet(StringComparer.Ordinal);
 
     /// <summary>

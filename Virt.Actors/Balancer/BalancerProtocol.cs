@@ -37,6 +37,9 @@ public static class BalancerProtocol
             && Attributes.Count == other.Attributes.Count && Attributes.All(a => other.Attributes.TryGetValue(a.Key, out var v) && v == a.Value);
     }
 
+    /// <summary>A member that was host <paramref name="Node"/> was removed from the cluster (<paramref name="Downed"/>: after being downed, else it left), as a node saw it.</summary>
+    public sealed record HostRemoved(string Node, long Incarnation, bool Downed) : IVirtSerializable;
+
     /// <summary>Answer: <see cref="Hosts"/>, every host the balancer knows and when it last reported.</summary>
     public sealed record GetHosts : IVirtSerializable;
 

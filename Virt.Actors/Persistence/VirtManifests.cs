@@ -67,6 +67,7 @@ public static class VirtManifests
         .Register<BalancerProtocol.PlaceVm>("balancer.place-vm.v1")
         .Register<BalancerProtocol.Placement>("balancer.placement.v1")
         .Register<BalancerProtocol.HostReport>("balancer.host-report.v1")
+        .Register<BalancerProtocol.HostRemoved>("balancer.host-removed.v1")
         .Register<BalancerProtocol.GetHosts>("balancer.get-hosts.v1")
         .Register<BalancerProtocol.Hosts>("balancer.hosts.v1")
         .Register<BalancerProtocol.AddRule>("balancer.add-rule.v1")

@@ -203,6 +203,7 @@ public sealed class VmDecider(VmDefaults defaults) : IDecider<VmState, VmCommand
         },
         VmEvent.DesiredChanged d => s with
         {
+            LastError = s.Phase is VmPhase.Recovering && d.Desired == PowerState.Stopped ? d.Why : s.LastError,
             Desired = d.Desired, Then = d.Desired == PowerState.Stopped && s.Then == AfterStop.Start ? AfterStop.Nothing : s.Then,
             Phase = s.Phase is VmPhase.Recovering or VmPhase.Placing && d.Desired == PowerState.Stopped ? VmPhase.Stopped : s.Phase,
         },

@@ -56,9 +56,8 @@ internal static class NodeEndpoints
     {
         var health = await api.Ask<Health>(api.Agent, new GetHealth());
         var index = await api.Ask<VmIndexProtocol.Status>(api.Index, new VmIndexProtocol.GetStatus());
-        var region = await api.Ask<CurrentShardRegionState>(api.Vms, GetShardRegionState.Instance);
-        var entities = region.Shards.Sum(s => s.EntityIds.Count);
         var member = Cluster.Get(api.System).SelfMember.Status;
+        var entities = await Entities(api);
         var joined = member == MemberStatus.Up;
         var vmsReady = index.Ready && entities >= index.Vms;
         var ok = health.Healthy && vmsReady && joined;
@@ -72,5 +71,17 @@ internal static class NodeEndpoints
             Cluster = member.ToString().ToLowerInvariant(),
             ClusterError = joined ? null : $"this node is {member.ToString().ToLowerInvariant()} in the cluster, not up",
         }, ApiJson.Options, statusCode: ok ? 200 : 503);
+    }
+
+    /// <summary>
+    /// VM entities started: this node's region alone when it is the only member; else every region's (the entities
+    /// live all over the cluster, so this node's share says nothing about whether the others are back).
+    /// </summary>
+    private static async Task<int> Entities(ApiContext api)
+    {
+        if (Cluster.Get(api.System).State.Members.Count(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp) <= 1)
+            return (await api.Ask<CurrentShardRegionState>(api.Vms, GetShardRegionState.Instance)).Shards.Sum(s => s.EntityIds.Count);
+        var stats = await api.ShardingStats();
+        return stats.Regions.Values.Sum(r => r.Stats.Values.Sum());
     }
 }

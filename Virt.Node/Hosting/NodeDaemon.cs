@@ -164,6 +164,7 @@ internal static class NodeDaemon
                 .WithActors((system, registry) =>
                 {
                     registry.Get<NodeAgentKey>().Tell(new NodeAgent.Wire(registry.Get<VmRegion>(), registry.Get<BalancerKey>(), registry.Get<FencerKey>()));
+                    system.ActorOf(MembershipWatcher.Props(registry.Get<FencerKey>(), registry.Get<BalancerKey>()), "membership-watcher");
                     if (node.Cluster.SeedNodes.Count == 0)
                     {
                         var cluster = Akka.Cluster.Cluster.Get(system);
