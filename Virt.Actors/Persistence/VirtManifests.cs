@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Virt.Actors.Balancer;
+using Virt.Actors.Fencing;
 using Virt.Actors.Vm;
 
 namespace Virt.Actors.Persistence;
@@ -74,7 +75,9 @@ public static class VirtManifests
         .Register<BalancerProtocol.Explain>("balancer.explain.v1")
         .Register<BalancerProtocol.Explanation>("balancer.explanation.v1")
         .Register<BalancerProtocol.GetSnapshot>("balancer.get-snapshot.v1")
-        .Register<BalancerProtocol.Snapshot>("balancer.snapshot.v1");
+        .Register<BalancerProtocol.Snapshot>("balancer.snapshot.v1")
+        .Register<GetWatchdog>("fencing.get-watchdog.v1")
+        .Register<WatchdogStatus>("fencing.watchdog-status.v1");
 
     /// <summary>v1 stored the delay as .NET time span text (<c>"00:00:02"</c>); v2 as whole milliseconds.</summary>
     private static JsonObject DelayAsMilliseconds(JsonObject v1)
