@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Virt.Actors.Balancer;
+using Virt.Actors.Fencing;
 using Virt.Actors.Vm;
 
 namespace Virt.Actors.Persistence;
@@ -88,7 +89,9 @@ public static class VirtManifests
         .Register<Fencing.FencerProtocol.Fences>("fencing.msg.fences.v1")
         .Register<Fencing.FencerProtocol.FenceNow>("fencing.msg.fence-now.v1")
         .Register<Fencing.FencerProtocol.ConfirmFenced>("fencing.msg.confirm-fenced.v1")
-        .Register<Fencing.FencerProtocol.Answer>("fencing.msg.answer.v1");
+        .Register<Fencing.FencerProtocol.Answer>("fencing.msg.answer.v1")
+        .Register<GetWatchdog>("fencing.get-watchdog.v1")
+        .Register<WatchdogStatus>("fencing.watchdog-status.v1");
 
     /// <summary>v1 stored the delay as .NET time span text (<c>"00:00:02"</c>); v2 as whole milliseconds.</summary>
     private static JsonObject DelayAsMilliseconds(JsonObject v1)
