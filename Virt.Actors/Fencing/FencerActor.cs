@@ -63,7 +63,9 @@ internal sealed class FencerActor : ReceivePersistentActor, IWithTimers
             var replyTo = Sender;
             Ensure(ensure.Host, ensure.Incarnation, ensure.Why, record => replyTo.Tell(Status(record)), refused => replyTo.Tell(new FencerProtocol.FenceStatus(ensure.Host, ensure.Incarnation, false, refused)));
         });
-        Command<FencerProtocol.GetFences>(_ => Sender.Tell(new FencerProtocol.Fences(_records.OrderByDescending(r => r.RequestedAt).ToList())));
+        Command<FencerProtocol.GetFences>(_ => Sender.Tell(new FencerProtocol.Fences(
+            _records.OrderByDescending(r => r.RequestedAt).ToList(),
+            _seen.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => new FencerProtocol.HostSeen(s.Key, s.Value.Incarnation, s.Value.Watchdog)).ToList())));
         Command<FencerProtocol.FenceNow>(FenceNow);
         Command<FencerProtocol.ConfirmFenced>(Confirm);
         Command<RoundDone>(OnRoundDone);

@@ -21,7 +21,8 @@ public static class FencerProtocol
     /// <summary>Answer: <see cref="Fences"/>, every record, newest first.</summary>
     public sealed record GetFences : IVirtSerializable;
 
-    public sealed record Fences(IReadOnlyList<FenceRecord> Records) : IVirtSerializable;
+    /// <param name="Hosts">Each host's latest incarnation and watchdog, as it last said (what the watchdog level counts on).</param>
+    public sealed record Fences(IReadOnlyList<FenceRecord> Records, IReadOnlyList<HostSeen> Hosts) : IVirtSerializable;
 
     /// <summary>The operator's <c>virt node fence NAME</c>: a member is downed first (then fenced like any lost host); a host that is gone is fenced now. Answer: <see cref="Answer"/>.</summary>
     public sealed record FenceNow(string Host) : IVirtSerializable;

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Virt.Actors.Balancer;
+using Virt.Actors.Fencing;
 using Virt.Actors.Vm;
 using Virt.Node.Libvirt;
 
@@ -24,6 +25,10 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     private IActorRef _vms = ActorRefs.Nobody;
     private IActorRef _balancer = ActorRefs.Nobody;
     private IActorRef _fencer = ActorRefs.Nobody;
+    private IActorRef _watchdog = ActorRefs.Nobody;
+
+    /// <summary>The watchdog's timeout while it is armed (what the fencer's watchdog level counts on), else null.</summary>
+    private TimeSpan? _armed;
     private readonly LibvirtWorker _worker = new();
     private bool _listing;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -66,7 +71,8 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
 
         Receive<Wire>(wire =>
         {
-            (_vms, _balancer, _fencer) = (wire.Vms, wire.Balancer, wire.Fencer);
+            (_vms, _balancer, _fencer, _watchdog) = (wire.Vms, wire.Balancer, wire.Fencer, wire.Watchdog);
+            _watchdog.Tell(new GetWatchdog());
             ReportHost();
         });
         Receive<Connect>(_ => Open());
@@ -106,8 +112,17 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         });
         Receive<DomainControl>(Control);
         Receive<Verified>(Forward);
+        Receive<WatchdogStatus>(status =>
+        {
+            var armed = status.Armed ? status.Timeout : null;
+            if (armed == _armed)
+                return;
+            _armed = armed;
+            _fencer.Tell(new FencerProtocol.HostSeen(_nodeName, _incarnation, _armed));
+        });
         Receive<Report>(_ =>
         {
+            _watchdog.Tell(new GetWatchdog()); // its answer goes into the next report
             // Report now, with the domains as last listed: the listing queues behind the domain work on the libvirt
             // worker, and under a burst of starts a report that waited for it reached the balancer late enough
             // for the host to count as silent (it then takes no new VMs). One listing at a time.
@@ -153,7 +168,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     /// Who hears from the agent: the <c>vm</c> shard region (lifecycle events, to each VM's entity) and the balancer
     /// (host reports). Sent once both exist; they are created after the agent, since VM entities need the agent.
     /// </summary>
-    public sealed record Wire(IActorRef Vms, IActorRef Balancer, IActorRef Fencer);
+    public sealed record Wire(IActorRef Vms, IActorRef Balancer, IActorRef Fencer, IActorRef Watchdog);
 
     private sealed record Connect;
 
@@ -175,6 +190,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
+        Context.System.EventStream.Subscribe(Self, typeof(WatchdogStatus));
         Self.Tell(new Connect());
         Timers.StartPeriodicTimer("report", new Report(), _reportInterval);
     }
@@ -257,7 +273,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         _balancer.Tell(new BalancerProtocol.HostReport(
             _nodeName, _host?.Cpus ?? 0, (_host?.MemoryBytes ?? 0) >> 20, _attributes, HostState.Up, _connected && _host is not null,
             Running(), _incarnation));
-        _fencer.Tell(new Virt.Actors.Fencing.FencerProtocol.HostSeen(_nodeName, _incarnation, null)); // the watchdog's timeout once one is armed
+        _fencer.Tell(new FencerProtocol.HostSeen(_nodeName, _incarnation, _armed));
     }
 
     private List<string> Running() => _domains.Where(d => Runs(d.State)).Select(d => d.Name).ToList();

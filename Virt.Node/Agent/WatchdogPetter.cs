@@ -8,6 +8,9 @@ using Virt.Node.Fence;
 
 namespace Virt.Node.Agent;
 
+/// <summary>Registry key of this node's watchdog petter.</summary>
+public sealed class WatchdogKey;
+
 /// <summary>
 /// Pets this host's watchdog (virt.fencing.watchdog) every interval while this node is a healthy member of the cluster
 /// (<see cref="MembershipHealth"/>), and notifies systemd (WATCHDOG=1) on the same rule when virt-node runs as a unit
@@ -229,6 +232,7 @@ internal sealed class WatchdogPetter : ReceiveActor, IWithTimers
             if (_device.Note is not null)
                 _log.Warning("Watchdog {0}: {1}", _device.Path, _device.Note);
             _log.Info("Watchdog {0} armed: it resets the host unless petted within {1}s", _device.Path, _device.Timeout.TotalSeconds);
+            Context.System.EventStream.Publish(Status()); // the node agent tells the fencer at once: a host that dies a moment later is still fenceable by it
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

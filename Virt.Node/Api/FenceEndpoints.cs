@@ -39,6 +39,7 @@ internal static class FenceEndpoints
                 r.LastFailure,
                 r.LastAttempt,
             }),
+            Hosts = fences.Hosts.Select(h => new { h.Host, h.Incarnation, WatchdogTimeoutMs = h.Watchdog is { } w ? (long?)w.TotalMilliseconds : null }),
         }, ApiJson.Options);
     }
 

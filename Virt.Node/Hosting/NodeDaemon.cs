@@ -148,6 +148,7 @@ internal static class NodeDaemon
                 {
                     var journal = await OpenReadJournal(system, store);
                     registry.Register<VmIndexKey>(system.ActorOf(VmIndex.Props(() => journal, vmDefaults, persistence.IndexRefresh), "vm-index"));
+                    registry.Register<WatchdogKey>(system.ActorOf(WatchdogPetter.Props(fencing.Watchdog, WatchdogPetter.SystemdFromEnvironment()), "watchdog"));
                     registry.Register<NodeAgentKey>(system.ActorOf(NodeAgent.Props(libvirt, nodeName, node.Node.ReportInterval, node.Node.Attributes), ClusterNodeAgents.AgentName));
                 })
                 .WithSingleton<BalancerKey>("balancer", (_, registry, _) => BalancerActor.Props(balancer, registry.Get<VmIndexKey>(), () => registry.Get<VmRegion>(), () => registry.Get<FencerKey>()), new ClusterSingletonOptions { LogSingletonIdentificationFailure = false })
@@ -163,7 +164,7 @@ internal static class NodeDaemon
                     new ShardOptions { Role = NodeRole.Member, RememberEntities = true, RememberEntitiesStore = RememberEntitiesStore.Eventsourced, StateStoreMode = StateStoreMode.Persistence })
                 .WithActors((system, registry) =>
                 {
-                    registry.Get<NodeAgentKey>().Tell(new NodeAgent.Wire(registry.Get<VmRegion>(), registry.Get<BalancerKey>(), registry.Get<FencerKey>()));
+                    registry.Get<NodeAgentKey>().Tell(new NodeAgent.Wire(registry.Get<VmRegion>(), registry.Get<BalancerKey>(), registry.Get<FencerKey>(), registry.Get<WatchdogKey>()));
                     system.ActorOf(MembershipWatcher.Props(registry.Get<FencerKey>(), registry.Get<BalancerKey>()), "membership-watcher");
                     if (node.Cluster.SeedNodes.Count == 0)
                     {

@@ -28,7 +28,8 @@ public sealed class SerializationCoverageTests
         new VmProtocol.Command("web-1", new VmCommand.HostLost("hv-3", "lost", 7)),
         new VmProtocol.Command("web-1", new VmCommand.HostFenced("hv-3", 7, "power: off ok, status off")),
         new Virt.Actors.Fencing.FencerProtocol.Fences([new Virt.Actors.Fencing.FenceRecord("hv-3", 7, DateTimeOffset.UnixEpoch, "downed", DateTimeOffset.UnixEpoch)
-            { Confirmed = new Virt.Actors.Fencing.FenceConfirmation("power", "off ok, status off", DateTimeOffset.UnixEpoch), LastFailure = "x" }]),
+            { Confirmed = new Virt.Actors.Fencing.FenceConfirmation("power", "off ok, status off", DateTimeOffset.UnixEpoch), LastFailure = "x" }],
+            [new Virt.Actors.Fencing.FencerProtocol.HostSeen("hv-3", 7, TimeSpan.FromSeconds(10))]),
         new Virt.Actors.Fencing.FencerProtocol.HostSeen("hv-3", 7, TimeSpan.FromSeconds(10)),
         new VmProtocol.Command("web-1", new VmCommand.Define(new VmSpec("web-1", Guid.NewGuid(), 2, 2048, [new DiskSpec(DiskKind.File, "/a.qcow2")], [new NicSpec(NicKind.Bridge, "br0", Vlan: 4)]))),
         new BalancerProtocol.PlaceVm("web-1", 4, 2, 2048, 10, true, "hv-1"),
