@@ -51,8 +51,9 @@ internal static class NodeDaemon
         {
             try
             {
+                var system = app.Services.GetRequiredService<ActorSystem>(); // self-fence (issue 10): RunAsync disposes the services
                 await app.RunAsync(cancellationToken);
-                return SelfFenceTask.ExitCode(app.Services.GetRequiredService<ActorSystem>()); // self-fence (issue 10): 3 when the cluster let this node go
+                return SelfFenceTask.ExitCode(system); // self-fence (issue 10): 3 when the cluster let this node go
             }
             catch (StartupException ex)
             {
