@@ -60,6 +60,9 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
 
     private readonly IReadOnlyDictionary<string, string> _attributes;
 
+    /// <summary>Set once the cluster let this node go and it fenced itself (<see cref="SelfFence"/>): it takes no more domain work and tells the cluster nothing more.</summary>
+    private bool _fenced;
+
     public NodeAgent(LibvirtOptions options, string nodeName, TimeSpan reportInterval, IReadOnlyDictionary<string, string> attributes)
     {
         _attributes = attributes;
@@ -111,6 +114,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
             }).PipeTo(Self, failure: ex => new Lost(ex.Message));
         });
         Receive<DomainControl>(Control);
+        Receive<FenceSelf>(FenceItself);
         Receive<Verified>(Forward);
         Receive<WatchdogStatus>(status =>
         {
@@ -268,6 +272,21 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
             ReportHost();
     }
 
+    /// <summary>Self-fence: refuses all domain work from now on and destroys (or counts) Virt's running domains, on the worker, after what is queued there.</summary>
+    private void FenceItself(FenceSelf fence)
+    {
+        _fenced = true;
+        (_vms, _balancer, _fencer) = (ActorRefs.Nobody, ActorRefs.Nobody, ActorRefs.Nobody); // out of the cluster: no more events or host reports from here
+        _log.Warning("{0}: refusing every domain request from now on", fence.Cause);
+        var uri = _options.ResolvedUri;
+        _worker.Run(() =>
+        {
+            // Not connected (libvirtd restarting, say): one more try, since domains left running may run twice.
+            using var own = _worker.Connection is null ? LibvirtConnection.Open(uri) : null;
+            return SelfFence.Apply(_worker.Connection ?? own!, fence.Destroy);
+        }).PipeTo(Sender, failure: ex => new SelfFenced(fence.Destroy, [], 0, [], $"{uri}: {(ex is LibvirtException l ? l.LibvirtMessage : ex.Message)}"));
+    }
+
     private void ReportHost()
     {
         _balancer.Tell(new BalancerProtocol.HostReport(
@@ -281,6 +300,8 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     /// <summary>Why the request's fencing token is not good here, or null when it is.</summary>
     private string? Refusal(DomainRequest request)
     {
+        if (_fenced)
+            return SelfFence.Refusal;
         if (request.Incarnation != _incarnation)
             return $"it was meant for incarnation {request.Incarnation} of host {_nodeName}, and this is incarnation {_incarnation} (the host restarted since); nothing was done";
         if (_managed.TryGetValue(request.Name, out var newest) && request.Op < newest)

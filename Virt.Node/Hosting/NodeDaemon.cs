@@ -53,8 +53,9 @@ internal static class NodeDaemon
         {
             try
             {
+                var system = app.Services.GetRequiredService<ActorSystem>(); // self-fence (issue 10): RunAsync disposes the services
                 await app.RunAsync(cancellationToken);
-                return 0;
+                return SelfFenceTask.ExitCode(system); // self-fence (issue 10): 3 when the cluster let this node go
             }
             catch (StartupException ex)
             {
@@ -172,6 +173,11 @@ internal static class NodeDaemon
                         cluster.Join(cluster.SelfAddress); // a cluster of one
                     }
                 })
+                // Self-fence (issue 10): a node the cluster let go destroys its domains before its actor system ends.
+                .AddHocon(SelfFenceTask.Hocon, HoconAddMode.Prepend)
+                .WithActors((system, registry) => SelfFenceTask.Register(system, registry.Get<NodeAgentKey>(),
+                    (configuration.GetSection("virt:fencing").Get<Fence.FencingOptions>() ?? new Fence.FencingOptions()).DestroysOnSelfFence))
+                // end of self-fence
                 .AddHocon(akkaConfig, HoconAddMode.Prepend); // last and prepended: the akka section of virt.conf wins
             if (lease is not null)
                 akka.AddHocon(LeaseHocon(lease), HoconAddMode.Prepend); // over virt.conf's keep-majority: etcd was asked for

@@ -171,6 +171,7 @@ public sealed class ChildProcess : IDisposable
 internal static partial class Posix
 {
     public const int SigTerm = 15;
+    public const int SigUsr1 = 10;
     public const int SigStop = 19;
     public const int SigCont = 18;
 

@@ -35,12 +35,31 @@ public sealed class QemuHost : IAsyncDisposable
             mount --bind {_dir.File("cache")} /var/cache/libvirt
             mount --bind {_dir.File("etc")} /etc/libvirt
             virtlogd & LOGD=$!
-            libvirtd & LIBVIRTD=$!
-            trap 'kill $LIBVIRTD; wait $LIBVIRTD; kill $LOGD; exit 0' TERM
-            wait
+            RUN=1
+            trap 'RUN=0; kill $LIBVIRTD 2>/dev/null || true' TERM
+            trap 'kill $LIBVIRTD 2>/dev/null || true' USR1
+            while [ $RUN = 1 ]; do
+              libvirtd & LIBVIRTD=$!
+              echo $LIBVIRTD > {_dir.File("libvirtd.pid")}
+              while kill -0 $LIBVIRTD 2>/dev/null; do wait $LIBVIRTD || true; done
+            done
+            kill $LOGD
+            exit 0
             """);
         _daemon = ChildProcess.Start("unshare", ["-m", "--propagation", "private", "sh", script]);
         await Eventually.Until(() => Task.FromResult(File.Exists(_dir.File("run/libvirt-sock")) && Virsh("list").Exit == 0), ok => ok, "the private libvirtd answers");
+    }
+
+    /// <summary>
+    /// Stops libvirtd (SIGTERM) and starts it again, as a package upgrade or <c>systemctl restart libvirtd</c> does:
+    /// the QEMU processes of running domains live on, and the new libvirtd finds them. Returns once it answers.
+    /// </summary>
+    public async Task RestartDaemon()
+    {
+        var pidFile = _dir.File("libvirtd.pid");
+        var before = File.ReadAllText(pidFile).Trim();
+        _daemon!.Signal(Posix.SigUsr1); // the script stops this libvirtd and starts another
+        await Eventually.Until(() => Task.FromResult(File.ReadAllText(pidFile).Trim() != before && Virsh("list").Exit == 0), ok => ok, "a new libvirtd answers", 60);
     }
 
     private static void CopyTree(string from, string to)
