@@ -353,6 +353,9 @@ internal sealed class BalancerActor : ReceivePersistentActor, IWithTimers
         }
     }
 
+    private bool IsMember(string host, long incarnation) =>
+        NodeRole.Find(Akka.Cluster.Cluster.Get(Context.System).State.Members, host) is { Status: not (MemberStatus.Down or MemberStatus.Removed) } m && m.UniqueAddress.Uid == incarnation;
+
     private HashSet<string> Members(bool includeLeaving = false) =>
         Akka.Cluster.Cluster.Get(Context.System).State.Members.Where(m => m.Status is not (MemberStatus.Down or MemberStatus.Removed) && (includeLeaving || m.Status != MemberStatus.Exiting))
             .Select(m => NodeRole.NameIn(m.Roles)).OfType<string>().ToHashSet(StringComparer.Ordinal);
@@ -391,6 +394,8 @@ internal sealed class BalancerActor : ReceivePersistentActor, IWithTimers
 
     private void OnReport(BalancerProtocol.HostReport report)
     {
+        if (report.Incarnation != 0 && !IsMember(report.Node, report.Incarnation))
+            return; // from an incarnation that is not a member (any more): a late report of a lost host, not its return
         if (_gone.Remove(report.Node))
             _log.Info("host {0} is back", report.Node);
         Rejoined(report);

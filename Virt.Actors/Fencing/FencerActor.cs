@@ -177,6 +177,15 @@ internal sealed class FencerActor : ReceivePersistentActor, IWithTimers
 
     private void StartRound(FenceRecord record)
     {
+        if (record.Incarnation != 0 && MemberNamed(record.Host) is { } back && back.UniqueAddress.Uid != record.Incarnation)
+        {
+            // Back as a new incarnation before it was fenced: powering it off now would hit a healthy member. Its libvirt,
+            // which the lost incarnation's domains ran under, now says for each waiting VM whether it still runs there.
+            Replace(record.Host, record.Incarnation, r => r with { LastFailure = $"{record.Host} is back as incarnation {back.UniqueAddress.Uid}: not fenced; its libvirt answers for the VMs that waited" });
+            _log.Warning("{0} is back as incarnation {1} before incarnation {2} was fenced: no fence", record.Host, back.UniqueAddress.Uid, record.Incarnation);
+            return;
+        }
+
         if (!_running.Add((record.Host, record.Incarnation)))
             return;
         var levels = _settings.LevelsFor(record.Host);
