@@ -34,9 +34,6 @@ public sealed class FailoverTests : IAsyncLifetime
         _state.Dispose();
     }
 
-    private static async Task<HashSet<string>> Running(VirtNodeProcess node) =>
-        (await node.Get("/v1/node"))["domains"]!.AsArray().Where(d => d!["state"]!.GetValue<string>() == "running").Select(d => d!["name"]!.GetValue<string>()).ToHashSet();
-
     private async Task Create(string vm, string node, string restart = "always", int priority = 0)
     {
         var created = await _cluster[0].Http.PostAsJsonAsync("/v1/vms", new { name = vm, vcpus = 1, memory = "256MiB", restart, priority });
@@ -46,14 +43,7 @@ public sealed class FailoverTests : IAsyncLifetime
     }
 
     private async Task<JsonNode> Fence(VirtNodeProcess asked, string host, Func<JsonNode, bool> match, string what) =>
-        (await Eventually.Until(async () =>
-        {
-            // While the fencer singleton moves (it may have been on the lost host) the API answers 504.
-            using var response = await asked.Http.GetAsync("/v1/fences");
-            return response.IsSuccessStatusCode
-                ? JsonNode.Parse(await response.Content.ReadAsStringAsync())!["fences"]!.AsArray().FirstOrDefault(f => f!["host"]!.GetValue<string>() == host && match(f!))
-                : null;
-        }, f => f is not null, what, 60))!;
+        (await Eventually.Until(async () => (await asked.Fences())?.FirstOrDefault(f => f!["host"]!.GetValue<string>() == host && match(f!)), f => f is not null, what, 60))!;
 
     [Fact]
     public async Task Kill_9_of_a_host_gets_it_power_fenced_and_its_vms_started_on_the_others_by_their_restart_policy()
@@ -62,13 +52,13 @@ public sealed class FailoverTests : IAsyncLifetime
         await Create("web-1", "hv-3", "on-failure");
         await Create("batch-1", "hv-3", "never");
         await Create("other", "hv-1");
-        await Eventually.Until(() => Running(_cluster[2]), r => r.SetEquals(["db-1", "web-1", "batch-1"]), "three VMs run on hv-3", 60);
+        await Eventually.Until(() => _cluster[2].RunningDomains(), r => r.SetEquals(["db-1", "web-1", "batch-1"]), "three VMs run on hv-3", 60);
         var incarnation = (await _cluster[0].Get("/v1/cluster"))["members"]!.AsArray().Single(m => m!["name"]!.GetValue<string>() == "hv-3")!["incarnation"]!.GetValue<long>();
 
         _cluster[2].Kill();
 
         // Read from the survivors' libvirt: the HA VMs run again, each on one survivor only; the never-restart one nowhere.
-        var survivors = await Eventually.Until(async () => (await Running(_cluster[0])).Concat(await Running(_cluster[1])).ToList(),
+        var survivors = await Eventually.Until(async () => (await _cluster[0].RunningDomains()).Concat(await _cluster[1].RunningDomains()).ToList(),
             r => r.Contains("db-1") && r.Contains("web-1"), "db-1 and web-1 run on a survivor", 90);
         Assert.Equal(1, survivors.Count(n => n == "db-1"));
         Assert.Equal(1, survivors.Count(n => n == "web-1"));
@@ -81,7 +71,7 @@ public sealed class FailoverTests : IAsyncLifetime
         var batch = await Eventually.Until(() => _cluster[0].Get("/v1/vms/batch-1"), v => v["state"]!.GetValue<string>() == "stopped", "batch-1 is stopped", 30);
         Assert.Contains("restart policy never leaves it stopped", batch["lastError"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.OK, (await _cluster[0].Http.GetAsync("/v1/vms/other")).StatusCode);
-        Assert.Contains("other", await Running(_cluster[0])); // untouched
+        Assert.Contains("other", await _cluster[0].RunningDomains()); // untouched
     }
 
     [Fact]
@@ -89,14 +79,14 @@ public sealed class FailoverTests : IAsyncLifetime
     {
         await Create("app-1", "hv-3");
         await Create("app-2", "hv-3");
-        await Eventually.Until(() => Running(_cluster[2]), r => r.SetEquals(["app-1", "app-2"]), "two VMs run on hv-3", 60);
+        await Eventually.Until(() => _cluster[2].RunningDomains(), r => r.SetEquals(["app-1", "app-2"]), "two VMs run on hv-3", 60);
 
         _cluster[2].Signal(Posix.SigStop);
 
         await Fence(_cluster[0], "hv-3", f => f["state"]!.GetValue<string>() == "fenced", "hv-3 is fenced");
         Assert.True(_cluster[2].HasExited); // the power fence ended every process of the host before it was confirmed
         _cluster[2].Signal(Posix.SigCont);
-        await Eventually.Until(async () => (await Running(_cluster[0])).Concat(await Running(_cluster[1])).ToList(),
+        await Eventually.Until(async () => (await _cluster[0].RunningDomains()).Concat(await _cluster[1].RunningDomains()).ToList(),
             r => r.Count(n => n == "app-1") == 1 && r.Count(n => n == "app-2") == 1, "app-1 and app-2 run once, on the survivors", 90);
     }
 
@@ -104,14 +94,14 @@ public sealed class FailoverTests : IAsyncLifetime
     public async Task A_fenced_host_rejoins_as_a_new_incarnation_runs_nothing_twice_and_a_second_loss_is_a_second_fence()
     {
         await Create("svc-1", "hv-3");
-        await Eventually.Until(() => Running(_cluster[2]), r => r.Contains("svc-1"), "svc-1 runs on hv-3", 60);
+        await Eventually.Until(() => _cluster[2].RunningDomains(), r => r.Contains("svc-1"), "svc-1 runs on hv-3", 60);
         _cluster[2].Kill();
         var first = await Fence(_cluster[0], "hv-3", f => f["state"]!.GetValue<string>() == "fenced", "hv-3 is fenced");
-        await Eventually.Until(async () => (await Running(_cluster[0])).Concat(await Running(_cluster[1])).ToList(), r => r.Contains("svc-1"), "svc-1 runs on a survivor", 90);
+        await Eventually.Until(async () => (await _cluster[0].RunningDomains()).Concat(await _cluster[1].RunningDomains()).ToList(), r => r.Contains("svc-1"), "svc-1 runs on a survivor", 90);
 
         await _cluster[2].Start();
         Register(2);
-        Assert.DoesNotContain("svc-1", await Running(_cluster[2]));
+        Assert.DoesNotContain("svc-1", await _cluster[2].RunningDomains());
         var view = await _cluster[2].Get("/v1/vms/svc-1");
         Assert.NotEqual("hv-3", view["node"]!.GetValue<string>());
 
@@ -119,10 +109,10 @@ public sealed class FailoverTests : IAsyncLifetime
         await _cluster[0].Http.PostAsync("/v1/vms/svc-1/stop?force=true", null);
         await Eventually.Until(() => _cluster[0].Get("/v1/vms/svc-1"), v => v["state"]!.GetValue<string>() == "stopped", "svc-1 stopped", 30);
         Assert.Equal(HttpStatusCode.Accepted, (await _cluster[0].Http.PostAsync("/v1/vms/svc-1/start?node=hv-3", null)).StatusCode);
-        await Eventually.Until(() => Running(_cluster[2]), r => r.Contains("svc-1"), "svc-1 runs on hv-3 again", 60);
+        await Eventually.Until(() => _cluster[2].RunningDomains(), r => r.Contains("svc-1"), "svc-1 runs on hv-3 again", 60);
         _cluster[2].Kill();
         var second = await Fence(_cluster[0], "hv-3", f => f["incarnation"]!.GetValue<long>() != first["incarnation"]!.GetValue<long>() && f["state"]!.GetValue<string>() == "fenced", "hv-3's new incarnation is fenced");
         Assert.Equal("power", second["level"]!.GetValue<string>());
-        await Eventually.Until(async () => (await Running(_cluster[0])).Concat(await Running(_cluster[1])).ToList(), r => r.Count(n => n == "svc-1") == 1, "svc-1 runs once on a survivor", 90);
+        await Eventually.Until(async () => (await _cluster[0].RunningDomains()).Concat(await _cluster[1].RunningDomains()).ToList(), r => r.Count(n => n == "svc-1") == 1, "svc-1 runs once on a survivor", 90);
     }
 }

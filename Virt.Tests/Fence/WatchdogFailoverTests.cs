@@ -39,9 +39,6 @@ public sealed class WatchdogFailoverTests : IAsyncLifetime
         _dir.Dispose();
     }
 
-    private static async Task<HashSet<string>> Running(VirtNodeProcess node) =>
-        (await node.Get("/v1/node"))["domains"]!.AsArray().Where(d => d!["state"]!.GetValue<string>() == "running").Select(d => d!["name"]!.GetValue<string>()).ToHashSet();
-
     [Fact]
     public async Task A_hung_host_is_reset_by_its_own_watchdog_and_its_vms_start_elsewhere_only_after_its_timeout_and_the_margin()
     {
@@ -57,24 +54,18 @@ public sealed class WatchdogFailoverTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Accepted, (await _cluster[0].Http.PostAsync($"/v1/vms/{vm}/start?node=hv-3", null)).StatusCode);
         }
 
-        await Eventually.Until(() => Running(_cluster[2]), r => r.SetEquals(["hung-1", "hung-2"]), "both VMs run on hv-3", 60);
+        await Eventually.Until(() => _cluster[2].RunningDomains(), r => r.SetEquals(["hung-1", "hung-2"]), "both VMs run on hv-3", 60);
 
         _cluster[2].Signal(Posix.SigStop); // hung: it pets nothing any more
 
-        var fence = await Eventually.Until(async () =>
-        {
-            using var response = await _cluster[0].Http.GetAsync("/v1/fences");
-            return response.IsSuccessStatusCode
-                ? JsonNode.Parse(await response.Content.ReadAsStringAsync())!["fences"]!.AsArray().FirstOrDefault(f => f!["host"]!.GetValue<string>() == "hv-3" && f["state"]!.GetValue<string>() == "fenced")
-                : null;
-        }, f => f is not null, "hv-3 is fenced", 90);
+        var fence = await Eventually.Until(async () => (await _cluster[0].Fences())?.FirstOrDefault(f => f!["host"]!.GetValue<string>() == "hv-3" && f["state"]!.GetValue<string>() == "fenced"), f => f is not null, "hv-3 is fenced", 90);
         Assert.Equal("watchdog", fence!["level"]!.GetValue<string>());
         Assert.True(_watchdogs[2].Fired); // its watchdog reset it before the fence was counted
         Assert.False(_watchdogs[0].Fired || _watchdogs[1].Fired); // the healthy ones went on petting
         var downedAt = fence["membershipEnded"]!.GetValue<DateTimeOffset>();
         Assert.True(fence["fencedAt"]!.GetValue<DateTimeOffset>() >= downedAt + Timeout + TimeSpan.FromSeconds(2), fence.ToJsonString());
 
-        await Eventually.Until(async () => (await Running(_cluster[0])).Concat(await Running(_cluster[1])).ToList(),
+        await Eventually.Until(async () => (await _cluster[0].RunningDomains()).Concat(await _cluster[1].RunningDomains()).ToList(),
             r => r.Count(n => n == "hung-1") == 1 && r.Count(n => n == "hung-2") == 1, "both VMs run once, on the survivors", 60);
     }
 }

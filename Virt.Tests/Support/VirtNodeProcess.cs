@@ -87,6 +87,17 @@ public sealed class VirtNodeProcess : IAsyncDisposable
 
     public async Task<JsonNode> Get(string path) => (await Http.GetFromJsonAsync<JsonNode>(path))!;
 
+    /// <summary>The names of the domains running on this node's host, read from its libvirt (GET /v1/node lists them).</summary>
+    public async Task<HashSet<string>> RunningDomains() =>
+        (await Get("/v1/node"))["domains"]!.AsArray().Where(d => d!["state"]!.GetValue<string>() == "running").Select(d => d!["name"]!.GetValue<string>()).ToHashSet();
+
+    /// <summary>The fence records as this node's API gives them; null while the fencer does not answer (it moves when its node was lost).</summary>
+    public async Task<JsonArray?> Fences()
+    {
+        using var response = await Http.GetAsync("/v1/fences");
+        return response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync())!["fences"]!.AsArray() : null;
+    }
+
     /// <summary>SIGTERM, and wait for the process to finish its graceful shutdown; its exit status.</summary>
     public async Task<int> Stop()
     {
