@@ -57,9 +57,9 @@ public sealed class ShellCommandLineTests : IAsyncLifetime
         Assert.Contains("cannot reach virt-node at 127.0.0.1:9", stderr);
 
         // A command the built-in palettes do not know may be the node's: unreachable, not "unknown command".
-        (exit, _, stderr) = await VirtCli.Against("127.0.0.1:9", "fence", "list");
+        (exit, _, stderr) = await VirtCli.Against("127.0.0.1:9", "tomorrows-palette", "list");
         Assert.Equal(3, exit);
-        Assert.Contains("cannot reach virt-node at 127.0.0.1:9 to look up 'fence'", stderr);
+        Assert.Contains("cannot reach virt-node at 127.0.0.1:9 to look up 'tomorrows-palette'", stderr);
     }
 
     [Fact]
