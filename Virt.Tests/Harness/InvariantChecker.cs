@@ -212,7 +212,18 @@ public sealed class InvariantChecker : IAsyncDisposable
         while (!_stop.IsCancellationRequested)
         {
             var started = Now;
-            var seen = await Task.WhenAll(_hosts.Select(Observe));
+            (string Host, HostView View)[] seen;
+            try
+            {
+                seen = await Task.WhenAll(_hosts.Select(Observe));
+            }
+            catch (Exception ex)
+            {
+                Violation($"the checker could not poll the hosts: {ex.Message}"); // a blind checker must not pass a run
+                await Task.Delay(Poll);
+                continue;
+            }
+
             lock (_gate)
             {
                 foreach (var (host, view) in seen)

@@ -25,6 +25,7 @@ public sealed class LabHost : IAsyncDisposable
         _overrides = overrides;
         _data = new TempDirectory($"vlab-{Name}");
         _libvirt = new SimulatedHost(cpus, memoryMib);
+        Http = new HttpClient { BaseAddress = new Uri($"http://{ApiAddress}"), Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public int Index { get; }
@@ -48,7 +49,8 @@ public sealed class LabHost : IAsyncDisposable
 
     public VirtNodeProcess Node => _node ?? throw new InvalidOperationException($"{Name} was never started");
 
-    public HttpClient Http => Node.Http;
+    /// <summary>Its API at its fixed address: usable across restarts, also while a new incarnation is starting.</summary>
+    public HttpClient Http { get; }
 
     /// <summary>Starts virt-node (a new incarnation on the same data directory and libvirt host) and waits until it is healthy.</summary>
     public async Task Start(bool waitForHealthy = true)
@@ -113,7 +115,7 @@ public sealed class LabHost : IAsyncDisposable
         using var cts = new CancellationTokenSource(timeout);
         try
         {
-            using var response = await Node.Http.GetAsync(path, cts.Token);
+            using var response = await Http.GetAsync(path, cts.Token);
             return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JsonNode>(cts.Token) : null;
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)
@@ -134,6 +136,7 @@ public sealed class LabHost : IAsyncDisposable
             await _node.DisposeAsync();
         }
 
+        Http.Dispose();
         _libvirt.Dispose();
         _data.Dispose();
     }

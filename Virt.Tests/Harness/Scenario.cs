@@ -12,7 +12,11 @@ public sealed record Scenario(
     IReadOnlyList<string> FenceLevels,
     IReadOnlyList<LabVm> Vms,
     IReadOnlyList<Step> Steps,
-    Expectation Expect);
+    Expectation Expect)
+{
+    /// <summary>Why the scenario does not run for now (a product bug it found, named with what to fix); null: it runs.</summary>
+    public string? Skip { get; init; }
+}
 
 /// <summary>
 /// One step: a fault (<c>kill9</c>, <c>power-off</c>, <c>stop</c>, <c>cont</c>, <c>link-down</c>, <c>link-up</c>,

