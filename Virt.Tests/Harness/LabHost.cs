@@ -110,7 +110,16 @@ public sealed class LabHost : IAsyncDisposable
     public async Task Restart()
     {
         await Start(waitForHealthy: false);
-        await Eventually.Until(async () => (await TryGet("/v1/cluster", TimeSpan.FromSeconds(3)))?["self"]?["status"]?.GetValue<string>(), s => s == "up", $"{Name}'s new incarnation is an up member", 90);
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            var status = (await TryGet("/v1/cluster", TimeSpan.FromSeconds(3)))?["self"]?["status"]?.GetValue<string>();
+            if (status == "up")
+                return;
+            if (DateTime.UtcNow > deadline || IsDown)
+                throw new Xunit.Sdk.XunitException($"{Name}'s new incarnation is not an up member within 90 s (status {status ?? "no answer"}, {(IsDown ? "its virt-node ended" : "its virt-node runs")}); its last log lines:\n{LogTail(40)}");
+            await Task.Delay(200);
+        }
     }
 
     public Task<JsonNode> Get(string path) => Node.Get(path);

@@ -6,7 +6,7 @@ namespace Virt.Tests.Harness;
 /// <summary>
 /// Seeded random fault schedules (<see cref="RandomSchedule"/>) on one long-lived etcd-guarded cluster of three
 /// hosts with power fencing: at least 20 per run (VIRT_HARNESS_SCHEDULES for more), each seed printed;
-/// VIRT_HARNESS_SEED=N replays one. After every schedule the invariants must hold; a failure names the seed and the
+/// VIRT_HARNESS_SEED=N replays one (N,M,... a sequence, since the schedules share one cluster). After every schedule the invariants must hold; a failure names the seed and the
 /// schedule.
 /// </summary>
 [Collection(HarnessCollection.Name)]
@@ -40,7 +40,7 @@ public sealed class RandomScheduleTests(LabFixture fixture, ITestOutputHelper ou
             }
             catch (Exception ex)
             {
-                throw new Xunit.Sdk.XunitException($"seed {seed} failed (rerun: VIRT_HARNESS_SEED={seed}); schedule: {string.Join("; ", schedule)}\n{ex.Message}");
+                throw new Xunit.Sdk.XunitException($"seed {seed} failed (rerun: VIRT_HARNESS_SEED={seed}, or the run so far: VIRT_HARNESS_SEED={string.Join(',', seeds.TakeWhile(s => s != seed).Append(seed))}); schedule: {string.Join("; ", schedule)}\n{ex.Message}");
             }
             finally
             {
@@ -55,8 +55,8 @@ public sealed class RandomScheduleTests(LabFixture fixture, ITestOutputHelper ou
 
     private static List<int> Seeds()
     {
-        if (Environment.GetEnvironmentVariable("VIRT_HARNESS_SEED") is { Length: > 0 } one)
-            return [int.Parse(one, CultureInfo.InvariantCulture)];
+        if (Environment.GetEnvironmentVariable("VIRT_HARNESS_SEED") is { Length: > 0 } given)
+            return given.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList(); // one seed, or a run's sequence: 5,6,7
         var count = Environment.GetEnvironmentVariable("VIRT_HARNESS_SCHEDULES") is { Length: > 0 } n ? int.Parse(n, CultureInfo.InvariantCulture) : 20;
         var first = Random.Shared.Next(1, 1_000_000);
         return Enumerable.Range(0, Math.Max(1, count)).Select(i => first + i).ToList();

@@ -105,7 +105,14 @@ public sealed class StepRunner(LabCluster cluster, IReadOnlyList<LabVm> vms)
                 }, $"{s.Host} is fenced after {_lastFaultWhat}", 45);
                 break;
             case "recovered":
+                var before = Checker.Violations.Count;
                 await Checker.RequireRunning(MustRun, _lastFault, Budget, _lastFaultWhat);
+                if (Checker.Violations.Count > before)
+                {
+                    var (_, status) = await cluster.Send(HttpMethod.Get, "/v1/cluster");
+                    Checker.Note($"late: fences {(await cluster.Fences())?.ToJsonString()}; cluster {status}");
+                }
+
                 break;
             case "members":
                 await cluster.WaitForMembers(s.Hosts!, 60);
@@ -120,8 +127,8 @@ public sealed class StepRunner(LabCluster cluster, IReadOnlyList<LabVm> vms)
 
     /// <summary>
     /// Converged: every host whose virt-node runs answers and all agree on the up members, which are exactly those
-    /// hosts; every VM that must run runs on one answering host, and every VM last stopped runs nowhere. Null then;
-    /// otherwise what is not there yet.
+    /// hosts; every VM that must run runs on one answering host, every VM last stopped runs nowhere, and no fence is
+    /// under way. Null then; otherwise what is not there yet.
     /// </summary>
     public async Task<string?> NotConverged()
     {
@@ -141,7 +148,15 @@ public sealed class StepRunner(LabCluster cluster, IReadOnlyList<LabVm> vms)
         if (missing.Count > 0)
             return $"not running on exactly one host: {string.Join(", ", missing)}";
         var stray = MustNotRun.Where(running.ContainsKey).ToList();
-        return stray.Count > 0 ? $"stopped, yet running: {string.Join(", ", stray)}" : null;
+        if (stray.Count > 0)
+            return $"stopped, yet running: {string.Join(", ", stray)}";
+
+        // A fence under way still acts: its power agent would kill a new incarnation started on the host meanwhile.
+        var fences = await cluster.Fences();
+        if (fences is null)
+            return "no host lists the fences";
+        var pending = fences.Where(f => f!["state"]!.GetValue<string>() != "fenced").Select(f => f!["host"]!.GetValue<string>()).ToList();
+        return pending.Count > 0 ? $"fences under way: {string.Join(", ", pending)}" : null;
     }
 
     private async Task Until(Func<Task<string?>> problem, string what, double seconds)
