@@ -19,19 +19,21 @@ public sealed class EtcdCluster : IAsyncDisposable
     private readonly string _token = "virt-test-" + Guid.NewGuid().ToString("N")[..8];
 
     private readonly TestCertificates? _tls;
+    private readonly string _address;
 
-    private EtcdCluster(int size, bool tls)
+    private EtcdCluster(int size, bool tls, string address)
     {
         _tls = tls ? new TestCertificates(_dir.Path) : null;
         _size = size;
+        _address = address;
         PlanPorts();
     }
 
     private void PlanPorts()
     {
         var scheme = _tls is null ? "http" : "https";
-        _members = Enumerable.Range(0, _size).Select(i => new Member($"m{i}", scheme, FreePort(), FreePort(), System.IO.Path.Combine(_dir.Path, $"m{i}"))).ToArray();
-        _initialCluster = string.Join(',', _members.Select(m => $"{m.Name}=http://127.0.0.1:{m.PeerPort}"));
+        _members = Enumerable.Range(0, _size).Select(i => new Member($"m{i}", scheme, _address, FreePort(_address), FreePort(_address), System.IO.Path.Combine(_dir.Path, $"m{i}"))).ToArray();
+        _initialCluster = string.Join(',', _members.Select(m => $"{m.Name}=http://{_address}:{m.PeerPort}"));
     }
 
     /// <summary>Client URLs, in member order.</summary>
@@ -73,9 +75,10 @@ public sealed class EtcdCluster : IAsyncDisposable
         });
     }
 
-    public static async Task<EtcdCluster> StartAsync(int size = 3, bool tls = false)
+    /// <param name="address">The address every member binds (client and peer ports): another than loopback for clients in other network namespaces.</param>
+    public static async Task<EtcdCluster> StartAsync(int size = 3, bool tls = false, string address = "127.0.0.1")
     {
-        var cluster = Create(size, tls);
+        var cluster = Create(size, tls, address);
         try
         {
             await cluster.StartAllAsync();
@@ -89,11 +92,11 @@ public sealed class EtcdCluster : IAsyncDisposable
     }
 
     /// <summary>Ports and directories, nothing running yet: for a test that needs etcd's endpoints before etcd is up.</summary>
-    public static EtcdCluster Create(int size = 3, bool tls = false)
+    public static EtcdCluster Create(int size = 3, bool tls = false, string address = "127.0.0.1")
     {
         if (!File.Exists("/usr/bin/etcd"))
             throw new InvalidOperationException("etcd is not installed; scripts/test installs etcd-server (apt-get install -y etcd-server)");
-        return new EtcdCluster(size, tls);
+        return new EtcdCluster(size, tls, address);
     }
 
     /// <summary>Starts every member. Should a port have been taken meanwhile by another program, all start again on new ports.</summary>
@@ -121,6 +124,9 @@ public sealed class EtcdCluster : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Whether the member's process runs (it was not killed and has not exited).</summary>
+    public bool IsRunning(int member) => _members[member].Process is { HasExited: false };
 
     /// <summary>SIGKILL: the member dies without a word; its data stays for <see cref="RestartAsync"/>.</summary>
     public void Kill(int member)
@@ -154,8 +160,8 @@ public sealed class EtcdCluster : IAsyncDisposable
             "--data-dir", m.DataDir,
             "--listen-client-urls", m.ClientUrl,
             "--advertise-client-urls", m.ClientUrl,
-            "--listen-peer-urls", $"http://127.0.0.1:{m.PeerPort}",
-            "--initial-advertise-peer-urls", $"http://127.0.0.1:{m.PeerPort}",
+            "--listen-peer-urls", $"http://{_address}:{m.PeerPort}",
+            "--initial-advertise-peer-urls", $"http://{_address}:{m.PeerPort}",
             "--initial-cluster", _initialCluster,
             "--initial-cluster-token", _token,
             "--initial-cluster-state", "new",
@@ -209,7 +215,7 @@ public sealed class EtcdCluster : IAsyncDisposable
     /// <summary>Below the kernel's ephemeral range (32768 and up), so no outgoing connection takes it before etcd binds it.</summary>
     private static int _lastPort = 20_000 + Random.Shared.Next(0, 6_000);
 
-    private static int FreePort()
+    private static int FreePort(string address)
     {
         while (true)
         {
@@ -223,7 +229,7 @@ public sealed class EtcdCluster : IAsyncDisposable
             try
             {
                 using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                socket.Bind(new IPEndPoint(IPAddress.Parse(address), port));
                 return port;
             }
             catch (SocketException)
@@ -247,7 +253,7 @@ public sealed class EtcdCluster : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    private sealed class Member(string name, string scheme, int clientPort, int peerPort, string dataDir)
+    private sealed class Member(string name, string scheme, string address, int clientPort, int peerPort, string dataDir)
     {
         public string Name { get; } = name;
 
@@ -255,7 +261,7 @@ public sealed class EtcdCluster : IAsyncDisposable
 
         public string DataDir { get; } = dataDir;
 
-        public string ClientUrl { get; } = $"{scheme}://127.0.0.1:{clientPort}";
+        public string ClientUrl { get; } = $"{scheme}://{address}:{clientPort}";
 
         public ChildProcess? Process { get; set; }
     }

@@ -25,6 +25,15 @@ public sealed class VirtNodeProcess : IAsyncDisposable
 
     public int? Pid => _process?.Id;
 
+    /// <summary>
+    /// A command the node runs under, its own arguments after these: <c>["nsenter", "--net=/run/netns/NS"]</c> runs it
+    /// in a network namespace (nsenter execs, so <see cref="Pid"/> is the node's own). Empty: started directly.
+    /// </summary>
+    public IReadOnlyList<string> Launcher { get; init; } = [];
+
+    /// <summary>Whether it was started and its process has ended (killed, or ended on its own).</summary>
+    public bool HasExited => _process is { HasExited: true };
+
     public string Address { get; private set; } = "";
 
     public HttpClient Http { get; private set; } = new();
@@ -32,13 +41,20 @@ public sealed class VirtNodeProcess : IAsyncDisposable
     /// <param name="waitForHealthy">Wait until /v1/health answers 200 (libvirt connected, VMs recovered, cluster joined).</param>
     public async Task Start(bool waitForHealthy = true)
     {
-        _process = ChildProcess.Start(ChildProcess.Dotnet, _args);
+        _process = Launch();
         var line = await _process.WaitForLine(l => l.Contains("Now listening on: http://"), TimeSpan.FromSeconds(60));
         Address = line[(line.IndexOf("http://", StringComparison.Ordinal) + 7)..].Trim();
         Http = new HttpClient { BaseAddress = new Uri("http://" + Address), Timeout = TimeSpan.FromSeconds(30) };
         if (waitForHealthy)
             await WaitUntilHealthy();
     }
+
+    private ChildProcess Launch() => Launcher.Count == 0
+        ? ChildProcess.Start(ChildProcess.Dotnet, _args)
+        : ChildProcess.Start(Launcher[0], [.. Launcher.Skip(1), ChildProcess.Dotnet, .. _args]);
+
+    /// <summary>A signal to the running process (SIGSTOP, SIGCONT...).</summary>
+    public void Signal(int signal) => _process?.Signal(signal);
 
     public async Task WaitUntilHealthy()
     {
@@ -61,7 +77,7 @@ public sealed class VirtNodeProcess : IAsyncDisposable
     /// <summary>Starts it where it is expected to refuse to start: its exit status and what it printed on stderr.</summary>
     public async Task<(int Exit, string Stderr)> StartExpectingRefusal()
     {
-        using var process = ChildProcess.Start(ChildProcess.Dotnet, _args);
+        using var process = Launch();
         while (await process.ReadLine(TimeSpan.FromSeconds(60)) is { } line)
         {
             if (line.Contains("Now listening on", StringComparison.Ordinal))
@@ -81,6 +97,7 @@ public sealed class VirtNodeProcess : IAsyncDisposable
     public void Kill()
     {
         _process?.Kill();
+        Output = _process?.Stdout ?? Output;
         _process?.Dispose();
         _process = null;
     }
