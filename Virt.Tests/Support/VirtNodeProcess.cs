@@ -87,12 +87,6 @@ public sealed class VirtNodeProcess : IAsyncDisposable
         return (await process.WaitForExit(TimeSpan.FromSeconds(60)), process.Stderr);
     }
 
-    /// <summary>Sends <paramref name="signal"/> (Posix.SigStop, SigCont...) to the process.</summary>
-    public void Signal(int signal) => _process?.Signal(signal);
-
-    /// <summary>The process ended (killed, or ended on its own); false while it runs or is stopped.</summary>
-    public bool HasExited => _process?.HasExited ?? true;
-
     /// <summary>SIGKILL: no shutdown, no flush.</summary>
     public void Kill()
     {
