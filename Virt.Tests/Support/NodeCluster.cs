@@ -63,9 +63,16 @@ public sealed class NodeCluster : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>Where each cluster's node logs are kept after it is gone (a failed test's story): one directory per cluster.</summary>
+    public static string LogRoot => System.IO.Path.Combine(System.IO.Path.GetTempPath(), "virt-test-logs");
+
     public async ValueTask DisposeAsync()
     {
         await Task.WhenAll(Nodes.Select(n => n.DisposeAsync().AsTask()));
+        var logs = System.IO.Path.Combine(LogRoot, $"{DateTime.UtcNow:HHmmss}-{Environment.ProcessId}-{Guid.NewGuid():N}"[..32]);
+        System.IO.Directory.CreateDirectory(logs);
+        for (var i = 0; i < Nodes.Count; i++)
+            File.WriteAllLines(System.IO.Path.Combine(logs, $"{Name(i)}.log"), Nodes[i].Log);
         foreach (var h in _hosts)
             h.Dispose();
         foreach (var d in _dirs)
