@@ -115,9 +115,10 @@ public static class AdmissionPlan
             }
         }
 
-        // A pinned VM may only go to its host: a location rule on the host's name.
+        // A pinned VM may only go to its host: a location rule on the host's name, one per VM (rule names are unique:
+        // two starts pinned to one host in one plan made the engine refuse the whole problem).
         rules.AddRange(pending.Where(r => r.Pin is not null)
-            .Select(r => new LocationRule($"--node {r.Pin}", [r.Vm], double.PositiveInfinity, new AttributeTest(HostName, AttributeOp.Eq, r.Pin))));
+            .Select(r => new LocationRule($"--node {r.Pin} ({r.Vm})", [r.Vm], double.PositiveInfinity, new AttributeTest(HostName, AttributeOp.Eq, r.Pin))));
         var options = picture.Options;
         return new PlacementProblem(
             picture.Hosts.OrderBy(h => h.Node, StringComparer.Ordinal).Select(Node).ToList(),

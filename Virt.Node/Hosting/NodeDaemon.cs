@@ -152,8 +152,8 @@ internal static class NodeDaemon
                     registry.Register<WatchdogKey>(system.ActorOf(WatchdogPetter.Props(fencing.Watchdog, WatchdogPetter.SystemdFromEnvironment()), "watchdog"));
                     registry.Register<NodeAgentKey>(system.ActorOf(NodeAgent.Props(libvirt, nodeName, node.Node.ReportInterval, node.Node.Attributes), ClusterNodeAgents.AgentName));
                 })
-                .WithSingleton<BalancerKey>("balancer", (_, registry, _) => BalancerActor.Props(balancer, registry.Get<VmIndexKey>(), () => registry.Get<VmRegion>(), () => registry.Get<FencerKey>()), new ClusterSingletonOptions { LogSingletonIdentificationFailure = false })
-                .WithSingleton<FencerKey>("fencer", (_, registry, _) => FencerActor.Props(new FencerSettings(fenceLevels.For, fencing.RetryInterval, fenceLevels.LevelTimeout), registry.Get<BalancerKey>()), new ClusterSingletonOptions { LogSingletonIdentificationFailure = false })
+                .WithSingleton<BalancerKey>("balancer", (_, registry, _) => Restarted("balancer", BalancerActor.Props(balancer, registry.Get<VmIndexKey>(), () => registry.Get<VmRegion>(), () => registry.Get<FencerKey>())), new ClusterSingletonOptions { LogSingletonIdentificationFailure = false })
+                .WithSingleton<FencerKey>("fencer", (_, registry, _) => Restarted("fencer", FencerActor.Props(new FencerSettings(fenceLevels.For, fencing.RetryInterval, fenceLevels.LevelTimeout), registry.Get<BalancerKey>())), new ClusterSingletonOptions { LogSingletonIdentificationFailure = false })
                 .WithShardRegion<VmRegion>(
                     "vm",
                     (system, registry, _) =>
@@ -210,6 +210,14 @@ internal static class NodeDaemon
             nodeName, store.Describe, libvirt.ResolvedUri, api.Listen, publicHost, port));
         return app;
     }
+
+    /// <summary>
+    /// A persistent singleton under a back-off supervisor: a failed write (the journal down, or a write that lost to the
+    /// previous holder's while two nodes briefly both took themselves for the oldest) stops a persistent actor, and the
+    /// singleton manager would not start it again; the supervisor does, after 1 s (up to 10 s), and it recovers.
+    /// </summary>
+    private static Props Restarted(string name, Props props) =>
+        Akka.Pattern.BackoffSupervisor.Props(Akka.Pattern.Backoff.OnStop(props, name, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), 0.2, maxNrOfRetries: -1));
 
     /// <summary>How soon a singleton tries its lease again after etcd refused it (held by a node not yet expired). Akka's: 5s.</summary>
     private static readonly TimeSpan LeaseRetryInterval = TimeSpan.FromSeconds(1);
