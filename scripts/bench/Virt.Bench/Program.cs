@@ -10,6 +10,7 @@ var suites = new Dictionary<string, Func<Task>>(StringComparer.OrdinalIgnoreCase
     ["cluster"] = ClusterBench.Run,
     ["shell"] = ShellBench.Run,
     ["ceph"] = RbdBench.Run,
+    ["failover"] = FailoverBench.Run,
 };
 var chosen = args.Length == 0 ? suites.Keys.ToArray() : args;
 foreach (var name in chosen)
