@@ -38,6 +38,9 @@ internal sealed class BalancerActor : ReceivePersistentActor, IWithTimers
     /// <summary>Hosts that left the cluster, how ("lost", "left the cluster") and which incarnation: their VMs wait for a fence (or, for one that left, its return).</summary>
     private readonly Dictionary<string, (string How, long Incarnation)> _gone = new(StringComparer.Ordinal);
 
+    /// <summary>Hosts some VM waits for (lost while it ran there): kept so a host's report need not look through every VM.</summary>
+    private HashSet<string> _awaited = new(StringComparer.Ordinal);
+
     /// <summary>Since when each host with VMs on it has been neither a member nor reporting.</summary>
     private readonly Dictionary<string, DateTimeOffset> _absentSince = new(StringComparer.Ordinal);
 
@@ -77,7 +80,12 @@ internal sealed class BalancerActor : ReceivePersistentActor, IWithTimers
         Command<VmIndexProtocol.Changed>(changed =>
         {
             foreach (var vm in changed.Vms.Where(v => v.Spec is not null))
+            {
                 _vms[vm.Spec!.Name] = vm;
+                if (vm.AwaitingFence is { } host)
+                    _awaited.Add(host);
+            }
+
             Settle();
         });
         Command<Terminated>(_ => Timers.StartSingleTimer("resubscribe", Resubscribe.Instance, TimeSpan.FromSeconds(1)));
@@ -333,7 +341,9 @@ internal sealed class BalancerActor : ReceivePersistentActor, IWithTimers
     private void AskFences()
     {
         var members = Members();
-        foreach (var (host, incarnation) in _vms.Values.Where(v => v.AwaitingFence is not null).Select(v => (v.AwaitingFence!, v.AwaitingIncarnation)).Distinct())
+        var waiting = _vms.Values.Where(v => v.AwaitingFence is not null).Select(v => (v.AwaitingFence!, v.AwaitingIncarnation)).Distinct().ToList();
+        _awaited = waiting.Select(w => w.Item1).ToHashSet(StringComparer.Ordinal);
+        foreach (var (host, incarnation) in waiting)
         {
             if (members.Contains(host) || (_gone.TryGetValue(host, out var gone) && gone.How != "lost"))
                 continue;
@@ -412,8 +422,12 @@ internal sealed class BalancerActor : ReceivePersistentActor, IWithTimers
     /// </summary>
     private void Rejoined(BalancerProtocol.HostReport report)
     {
-        foreach (var vm in _vms.Values.Where(v => v.AwaitingFence == report.Node))
-            _region().Tell(new HostAvailable(vm.Spec!.Name, report.Node));
+        if (_awaited.Contains(report.Node))
+        {
+            foreach (var vm in _vms.Values.Where(v => v.AwaitingFence == report.Node))
+                _region().Tell(new HostAvailable(vm.Spec!.Name, report.Node));
+        }
+
         if (report.Incarnation == 0)
             return;
         foreach (var name in report.Domains ?? [])
