@@ -213,10 +213,13 @@ internal sealed class BalancerActor : ReceivePersistentActor, IWithTimers
     private BalancerPicture Picture() =>
         new(_hosts.Values.Select(h => h.Report).ToList(), _vms.Values, _grants.Values, _rules.Values.Select(r => r.Rule).ToList(), _options, Now);
 
-    /// <summary>Ready once the index is current and either hosts have reported or the grace has passed.</summary>
+    /// <summary>
+    /// Ready once the index is current and either every member host has reported or the grace has passed. Not on the
+    /// first report: a balancer that just took over would refuse VMs for want of room on hosts it has not heard yet.
+    /// </summary>
     private void BecomeReadyIfComplete()
     {
-        if (_ready || !_indexed || (!_graceOver && _hosts.Count == 0))
+        if (_ready || !_indexed || (!_graceOver && (_hosts.Count == 0 || !Members().IsSubsetOf(_hosts.Keys))))
             return;
         _ready = true;
         _log.Info("balancer ready: {0} host(s), {1} VM(s), {2} rule(s)", _hosts.Count, _vms.Values.Count(v => v.Exists), _rules.Count);

@@ -198,8 +198,9 @@ public sealed class ClusterNodesTests : IAsyncLifetime
             {
                 var response = await _cluster[0].Http.GetAsync($"/v1/vms/{vm}");
                 return response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync())! : null;
-            }, v => v?["state"]?.GetValue<string>() == "recovering" && v["lastError"]?.GetValue<string>().StartsWith("waiting for fence of hv-2: ", StringComparison.Ordinal) == true,
-                $"{vm} is recovering, waiting for the fence of hv-2", 60);
+            }, v => v?["state"]?.GetValue<string>() == "recovering" && v["lastError"]?.GetValue<string>() is { } reason
+                    && reason.StartsWith("waiting for fence of hv-2: ", StringComparison.Ordinal) && !reason.EndsWith("the fence is under way", StringComparison.Ordinal),
+                $"{vm} is recovering, waiting for the fence of hv-2 after its levels were tried", 60);
             Assert.Contains("no power fence agent is configured for hv-2", waiting!["lastError"]!.GetValue<string>());
             Assert.Contains("hv-2 had no armed watchdog", waiting["lastError"]!.GetValue<string>());
             Assert.Equal("hv-2", waiting["awaitingFence"]!.GetValue<string>()); // where it may still run until fenced

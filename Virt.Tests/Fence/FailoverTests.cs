@@ -45,6 +45,18 @@ public sealed class FailoverTests : IAsyncLifetime
     private async Task<JsonNode> Fence(VirtNodeProcess asked, string host, Func<JsonNode, bool> match, string what) =>
         (await Eventually.Until(async () => (await asked.Fences())?.FirstOrDefault(f => f!["host"]!.GetValue<string>() == host && match(f!)), f => f is not null, what, 60))!;
 
+    /// <summary>On failure: what the survivors say of the fences and the VMs, and what they logged about them.</summary>
+    private async Task<string> Story(IReadOnlyList<string> vms)
+    {
+        var lines = new List<string> { "fences: " + (await _cluster[0].Fences())?.ToJsonString() };
+        foreach (var vm in vms)
+            lines.Add($"{vm}: " + await (await _cluster[0].Http.GetAsync($"/v1/vms/{vm}")).Content.ReadAsStringAsync());
+        for (var i = 0; i < 2; i++)
+            lines.AddRange(_cluster[i].Log.Where(l => l.Contains("ence") || l.Contains("alancer") || l.Contains("host hv-") || vms.Any(l.Contains) || l.Contains("ERROR") || l.Contains("WARN"))
+                .TakeLast(60).Select(l => $"{NodeCluster.Name(i)}: {l}"));
+        return string.Join("\n", lines);
+    }
+
     [Fact]
     public async Task Kill_9_of_a_host_gets_it_power_fenced_and_its_vms_started_on_the_others_by_their_restart_policy()
     {
@@ -59,7 +71,7 @@ public sealed class FailoverTests : IAsyncLifetime
 
         // Read from the survivors' libvirt: the HA VMs run again, each on one survivor only; the never-restart one nowhere.
         var survivors = await Eventually.Until(async () => (await _cluster[0].RunningDomains()).Concat(await _cluster[1].RunningDomains()).ToList(),
-            r => r.Contains("db-1") && r.Contains("web-1"), "db-1 and web-1 run on a survivor", 90);
+            r => r.Contains("db-1") && r.Contains("web-1"), "db-1 and web-1 run on a survivor", 90, () => Story(["db-1", "web-1"]));
         Assert.Equal(1, survivors.Count(n => n == "db-1"));
         Assert.Equal(1, survivors.Count(n => n == "web-1"));
         Assert.DoesNotContain("batch-1", survivors);
