@@ -110,15 +110,62 @@ internal sealed class EtcdLease : Akka.Coordination.Lease
         return true;
     });
 
-    /// <summary>True: held. False: someone else holds it. LeaseException: it may or may not have been taken.</summary>
+    /// <summary>
+    /// True: held. False: someone else holds it. LeaseException: it may or may not have been taken.
+    /// <para>A holder that has missed its renewals is most likely gone (crashed, stopped, cut off): rather than answer
+    /// false while etcd still counts down its lease, this waits until etcd has expired it and tries once more, at most
+    /// one TTL later. Akka's split brain resolver reverses its decision on false, so without the wait a healthy
+    /// majority downs itself whenever the lost node held the resolver's lease. A holder that renews is answered false at once.</para>
+    /// </summary>
     private async Task<bool> AcquireAsync(Action<Exception>? onLost, Task returned)
+    {
+        var giveUp = EtcdLeaseTenure.Now(_time) + _etcd.Ttl;
+        while (true)
+        {
+            var (won, holder, holderLease) = await TryAcquireAsync(onLost, returned).ConfigureAwait(false);
+            if (won)
+                return true;
+            var expiresIn = await BehindHolderExpiresInAsync(holderLease).ConfigureAwait(false);
+            if (expiresIn is not { } wait || EtcdLeaseTenure.Now(_time) + wait > giveUp)
+                return false;
+            _log.Info("lease {0}: its holder {1} has missed its renewals; waiting {2:0.0}s for etcd to expire its lease", Settings.LeaseName, holder, wait.TotalSeconds);
+            await Task.Delay(wait, _time).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// How long until etcd expires <paramref name="holderLease"/> (plus the half second etcd takes to act on an
+    /// expiry) when its holder is behind on renewals (more than two heartbeat intervals); null when it renews, or
+    /// etcd cannot say.
+    /// </summary>
+    private async Task<TimeSpan?> BehindHolderExpiresInAsync(long holderLease)
+    {
+        if (holderLease == 0)
+            return null;
+        try
+        {
+            using var cancel = new CancellationTokenSource(Settings.TimeoutSettings.OperationTimeout, _time);
+            var live = await _client.LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = holderLease }, cancellationToken: cancel.Token).ConfigureAwait(false);
+            if (live.TTL < 0)
+                return TimeSpan.Zero; // expired already: try again at once
+            var renewedAgo = TimeSpan.FromSeconds(live.GrantedTTL - live.TTL);
+            return renewedAgo > Settings.TimeoutSettings.HeartbeatInterval * 2 ? TimeSpan.FromSeconds(live.TTL + 0.5) : null;
+        }
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>One attempt: whether it is now held, and otherwise who holds it on which etcd lease.</summary>
+    private async Task<(bool Won, string Holder, long HolderLease)> TryAcquireAsync(Action<Exception>? onLost, Task returned)
     {
         if (Volatile.Read(ref _stopped))
             throw new LeaseException($"lease {Settings.LeaseName}: the actor system has terminated");
         if (_tenure is { IsValid: true } held)
         {
             held.Hold(onLost, returned);
-            return true;
+            return (true, Settings.OwnerName, 0);
         }
 
         var timeout = Settings.TimeoutSettings.OperationTimeout;
@@ -138,7 +185,7 @@ internal sealed class EtcdLease : Akka.Coordination.Lease
             {
                 RevokeInBackground(granted);
                 _log.Debug("lease {0} is held by {1}", Settings.LeaseName, holder);
-                return false;
+                return (false, holder, previous);
             }
 
             // Too slow to be of use: it would run out before its first renewal, perhaps before the caller hears it was taken.
@@ -159,7 +206,7 @@ internal sealed class EtcdLease : Akka.Coordination.Lease
             }
 
             _log.Info("lease {0} acquired by {1} (etcd lease {2:x}, TTL {3}s)", Settings.LeaseName, Settings.OwnerName, grant.ID, grant.TTL);
-            return true;
+            return (true, Settings.OwnerName, 0);
         }
         catch (Exception ex) when (ex is not LeaseException)
         {
@@ -172,7 +219,8 @@ internal sealed class EtcdLease : Akka.Coordination.Lease
 
     /// <summary>
     /// Creates the key on <paramref name="etcdLease"/> if it is absent, or takes it back if it already names this
-    /// owner. Returns whether it is now ours, who holds it otherwise, and the etcd lease it was on before.
+    /// owner. Returns whether it is now ours, who holds it otherwise, and the etcd lease it was on before (the
+    /// holder's, when another holds it).
     /// </summary>
     private async Task<(bool Won, string Holder, long Previous)> TakeKeyAsync(long etcdLease, CancellationToken cancel)
     {
@@ -186,7 +234,7 @@ internal sealed class EtcdLease : Akka.Coordination.Lease
 
         var current = created.Responses[0].ResponseRange.Kvs[0];
         if (current.Value != _owner)
-            return (false, current.Value.ToStringUtf8(), 0);
+            return (false, current.Value.ToStringUtf8(), current.Lease);
 
         // Ours already, from a holding this node gave up on (or from before it restarted): etcd has let no one else
         // have it since, so move it onto the new etcd lease unless it changed meanwhile.
