@@ -225,5 +225,9 @@ public sealed class LabCluster : IAsyncDisposable
     {
         await Checker.DisposeAsync();
         await Task.WhenAll(_hosts.Select(h => h.DisposeAsync().AsTask()));
+        var logs = Path.Combine(NodeCluster.LogRoot, $"lab-{DateTime.UtcNow:HHmmss}-{Guid.NewGuid():N}"[..24]);
+        Directory.CreateDirectory(logs);
+        foreach (var host in _hosts)
+            await File.WriteAllLinesAsync(Path.Combine(logs, $"{host.Name}.log"), host.WholeLog);
     }
 }

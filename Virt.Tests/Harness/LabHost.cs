@@ -41,6 +41,8 @@ public sealed class LabHost : IAsyncDisposable
     /// <summary>Starts since the lab began: each is a new incarnation.</summary>
     public int Starts { get; private set; }
 
+    private readonly List<string> _earlierLogs = [];
+
     /// <summary>Its virt-node runs (was started and has not ended: a stopped process counts as running).</summary>
     public bool IsRunning => _node is { Pid: not null, HasExited: false };
 
@@ -57,7 +59,12 @@ public sealed class LabHost : IAsyncDisposable
     {
         _node?.Kill();
         if (_node is not null)
+        {
             await _node.DisposeAsync();
+            _earlierLogs.AddRange(_node.Log);
+            _earlierLogs.Add($"=== {Name} started again (start {Starts + 1}) ===");
+        }
+
         _node = new VirtNodeProcess(_data.Path, _libvirt.Uri,
         [
             $"virt.node.name={Name}", $"virt.api.listen={ApiAddress}", $"virt.cluster.listen={ClusterAddress}", .. _overrides,
@@ -142,6 +149,9 @@ public sealed class LabHost : IAsyncDisposable
     }
 
     /// <summary>Its log (stdout) of the current or last incarnation, the last lines.</summary>
+    /// <summary>What every incarnation of its virt-node logged, oldest first (kept after the lab for a failed test's story).</summary>
+    public IEnumerable<string> WholeLog => _earlierLogs.Concat(_node?.Log ?? []);
+
     public string LogTail(int lines) => string.Join('\n', (_node?.Log ?? []).TakeLast(lines));
 
     public async ValueTask DisposeAsync()
