@@ -148,7 +148,7 @@ public sealed class ShellCommandLineTests : IAsyncLifetime
         Assert.Equal("app=web", labels);
         var (listed, table, _) = await Virt("vm", "labels");
         Assert.Equal(0, listed);
-        Assert.Equal(["LABEL     VMS", "app=db      1", "app=web     1", "tier=back   1"], table.Split('\n'));
+        Assert.Equal(["LABEL      VMS", "app=db       1", "app=web      1", "tier=back    1"], table.Split('\n'));
     }
 
     [Fact]
