@@ -28,10 +28,22 @@ internal sealed class ApiClient : IDisposable
     public Task<JsonNode> Get(string path, CancellationToken cancellationToken = default) => Send(HttpMethod.Get, path, null, cancellationToken);
 
     public Task<JsonNode> Send(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken = default) =>
-        Send(method, path, body, notFoundIsNull: false, cancellationToken)!;
+        Send(method, path, body, notFoundIsNull: false, null, null, cancellationToken)!;
+
+    /// <summary>GET with the answer's ETag (the version of what was read; null when the node gives none).</summary>
+    public async Task<(JsonNode Body, string? ETag)> GetTagged(string path, CancellationToken cancellationToken = default)
+    {
+        string? etag = null;
+        var body = await Send(HttpMethod.Get, path, null, notFoundIsNull: false, null, r => etag = r.Headers.ETag?.ToString(), cancellationToken);
+        return (body!, etag);
+    }
+
+    /// <summary>A change to be done only while what it changes is still version <paramref name="ifMatch"/> (an ETag); else a 412 <see cref="ApiException"/>.</summary>
+    public Task<JsonNode> SendIfMatch(HttpMethod method, string path, JsonNode? body, string? ifMatch, CancellationToken cancellationToken = default) =>
+        Send(method, path, body, notFoundIsNull: false, ifMatch, null, cancellationToken)!;
 
     /// <summary>GET that answers null for 404 (an endpoint an older node does not have).</summary>
-    public Task<JsonNode?> GetIfPresent(string path, CancellationToken cancellationToken = default) => Send(HttpMethod.Get, path, null, notFoundIsNull: true, cancellationToken);
+    public Task<JsonNode?> GetIfPresent(string path, CancellationToken cancellationToken = default) => Send(HttpMethod.Get, path, null, notFoundIsNull: true, null, null, cancellationToken);
 
     /// <summary>Server-sent events from <paramref name="path"/>: each data line, until <paramref name="cancellationToken"/>.</summary>
     public async IAsyncEnumerable<JsonNode> Stream(string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
@@ -53,7 +65,7 @@ internal sealed class ApiClient : IDisposable
     /// before the answer it is sent once more with the same key: the node answers a retry of something it already did
     /// without doing it again, and says so, so the person learns whether the first attempt was applied.
     /// </summary>
-    private async Task<JsonNode?> Send(HttpMethod method, string path, JsonNode? body, bool notFoundIsNull, CancellationToken cancellationToken)
+    private async Task<JsonNode?> Send(HttpMethod method, string path, JsonNode? body, bool notFoundIsNull, string? ifMatch, Action<HttpResponseMessage>? seen, CancellationToken cancellationToken)
     {
         var key = method == HttpMethod.Get ? null : Guid.NewGuid().ToString();
         HttpRequestMessage Request()
@@ -61,6 +73,8 @@ internal sealed class ApiClient : IDisposable
             var request = new HttpRequestMessage(method, path);
             if (key is not null)
                 request.Headers.Add(IdempotencyHeader, key);
+            if (ifMatch is not null)
+                request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
             if (body is not null)
                 request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
             return request;
@@ -98,6 +112,7 @@ internal sealed class ApiClient : IDisposable
         if (notFoundIsNull && response.StatusCode == HttpStatusCode.NotFound)
             return null;
         await EnsureSuccess(response);
+        seen?.Invoke(response);
         if (response.StatusCode == HttpStatusCode.NoContent)
             return new JsonObject();
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
@@ -129,9 +144,10 @@ internal sealed class ApiClient : IDisposable
         var text = await response.Content.ReadAsStringAsync();
         string message;
         List<string>? errors = null;
+        JsonNode? problem = null;
         try
         {
-            var problem = JsonNode.Parse(text);
+            problem = JsonNode.Parse(text);
             message = problem?["detail"]?.GetValue<string>() ?? problem?["title"]?.GetValue<string>() ?? text;
             if (problem?["errors"] is JsonObject fields)
             {
@@ -143,7 +159,7 @@ internal sealed class ApiClient : IDisposable
             message = string.IsNullOrWhiteSpace(text) ? $"{(int)response.StatusCode} {response.ReasonPhrase}" : text;
         }
 
-        throw new ApiException((int)response.StatusCode, message, errors);
+        throw new ApiException((int)response.StatusCode, message, errors, problem as JsonObject);
     }
 
     private static string Normalize(string address) =>
@@ -153,9 +169,12 @@ internal sealed class ApiClient : IDisposable
 }
 
 /// <summary>The node answered with an error; the message is its own.</summary>
-internal sealed class ApiException(int status, string message, IReadOnlyList<string>? errors = null) : Exception(message)
+internal sealed class ApiException(int status, string message, IReadOnlyList<string>? errors = null, JsonObject? problem = null) : Exception(message)
 {
     public int Status { get; } = status;
+
+    /// <summary>The problem document as the node sent it (its extensions: a 412's current <c>spec</c> and <c>etag</c>).</summary>
+    public JsonObject? Problem { get; } = problem;
 
     /// <summary>Each problem of a 400 on its own ("field: what is wrong"), when the node listed them.</summary>
     public IReadOnlyList<string> Errors { get; } = errors is { Count: > 0 } ? errors : [message];

@@ -91,7 +91,9 @@ public static class VirtManifests
         .Register<Fencing.FencerProtocol.ConfirmFenced>("fencing.msg.confirm-fenced.v1")
         .Register<Fencing.FencerProtocol.Answer>("fencing.msg.answer.v1")
         .Register<GetWatchdog>("fencing.get-watchdog.v1")
-        .Register<WatchdogStatus>("fencing.watchdog-status.v1");
+        .Register<WatchdogStatus>("fencing.watchdog-status.v1")
+        .Register<Cluster.NodeApiAddress.Get>("node.msg.get-api-address.v1")
+        .Register<Cluster.NodeApiAddress.Answer>("node.msg.api-address.v1");
 
     /// <summary>v1 stored the delay as .NET time span text (<c>"00:00:02"</c>); v2 as whole milliseconds.</summary>
     private static JsonObject DelayAsMilliseconds(JsonObject v1)

@@ -24,7 +24,8 @@ public abstract record VmCommand
     // Operator commands
     public sealed record Define(VmSpec Spec) : VmCommand;
 
-    public sealed record UpdateSpec(VmSpec Spec) : VmCommand;
+    /// <param name="IfVersion">Refused unless the spec's <see cref="VmSpec.Version"/> (its pending one, if any) is this; null: whatever it is.</param>
+    public sealed record UpdateSpec(VmSpec Spec, string? IfVersion = null) : VmCommand;
 
     /// <param name="Pin">Start on this host only (still checked by the balancer); null: the balancer chooses.</param>
     public sealed record Start(string? Pin = null) : VmCommand;

@@ -40,6 +40,8 @@ public sealed class VmDecider(VmDefaults defaults) : IDecider<VmState, VmCommand
             return Reject($"its host {lost} was lost while it ran there and is not fenced yet, so it may still run there; nothing starts it elsewhere until then");
         return (command, s.Phase) switch
         {
+            (VmCommand.UpdateSpec { IfVersion: { } expected }, _) when expected != VmSpec.Version(s.PendingSpec ?? s.Spec) =>
+                Reject($"its spec changed since version {expected} was read; it is now version {VmSpec.Version(s.PendingSpec ?? s.Spec)}"),
             (VmCommand.UpdateSpec u, _) when u.Spec.Uuid != s.Spec.Uuid => Reject("the uuid of a VM cannot change"),
             (VmCommand.UpdateSpec u, _) when VmSpec.Same(u.Spec with { Name = name }, s.PendingSpec ?? s.Spec) => Decision<VmEvent>.Nothing,
             (VmCommand.UpdateSpec u, _) => Accept(new VmEvent.SpecUpdated(u.Spec with { Name = name }, now)),

@@ -54,6 +54,13 @@ public sealed record VmSpec(
         RestartWindow = policy.RestartWindow, Labels = policy.Labels,
     };
 
+    /// <summary>
+    /// The spec's version: a digest of everything in it, so any change (and only a change) gives another. The API's
+    /// ETag of a spec; an update that names the version it was made on is refused once the spec is another.
+    /// </summary>
+    public static string Version(VmSpec spec) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Text(spec))).AsSpan(0, 8));
+
     public bool HasLabel(string key, string value) => Labels is { } labels && labels.TryGetValue(key, out var v) && v == value;
 
     private static string Text<T>(T value) => System.Text.Json.JsonSerializer.Serialize(value, Persistence.ManifestCodec.JsonOptions);

@@ -13,8 +13,9 @@ namespace Virt.Node.Api;
 /// <summary>
 /// <c>GET /v1/vms/NAME/console</c> as a WebSocket: the guest's serial console (virDomainOpenConsole and a libvirt
 /// stream), bytes both ways in binary messages, on its own libvirt connection so a console never holds up the
-/// agent's work. Served by the node the VM runs on (the stream is that host's libvirt); another node answers 409
-/// with the host to ask. The session ends when either side closes, or when the console does (the guest stopped).
+/// agent's work. Served by the node the VM runs on (the stream is that host's libvirt); another node carries the
+/// WebSocket to that node's API (<see cref="ConsoleProxy"/>). The session ends when either side closes, or when the
+/// console does (the guest stopped).
 /// </summary>
 internal static class ConsoleEndpoint
 {
@@ -29,7 +30,12 @@ internal static class ConsoleEndpoint
         if (view.State != VmPhase.Running || view.Node is not { } node)
             return Problems.Conflict(name, view.State, $"it is {ApiJson.Name(view.State)}; its console needs it running");
         if (node != api.NodeName)
-            return Problems.Conflict(name, view.State, $"it runs on {node}, and a console is served by the node it runs on: run 'virt HOST:PORT vm console {name}' with {node}'s API address");
+        {
+            return context.Request.Headers.ContainsKey(ConsoleProxy.Header)
+                ? Problems.Conflict(name, view.State, $"it moved to {node} while its console was being connected; try again")
+                : await ConsoleProxy.Carry(name, node, context, api);
+        }
+
         if (!context.WebSockets.IsWebSocketRequest)
             return Results.Problem(statusCode: 400, title: "websocket expected", detail: "the console is a WebSocket: connect with 'virt vm console NAME' (or any WebSocket client)");
 

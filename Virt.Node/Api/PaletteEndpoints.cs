@@ -77,7 +77,9 @@ internal static class PaletteEndpoints
           "completions": {
             "vms": { "path": "/v1/vms", "value": "{name}" },
             "nodes": { "path": "/v1/cluster", "items": "members", "value": "{name}" },
-            "addresses": { "path": "/v1/cluster", "items": "members", "value": "{address}" }
+            "addresses": { "path": "/v1/cluster", "items": "members", "value": "{address}" },
+            "labels": { "path": "/v1/labels", "value": "{label}" },
+            "label-keys": { "path": "/v1/labels", "value": "{key}" }
           },
           "palettes": [
             {
@@ -95,7 +97,7 @@ internal static class PaletteEndpoints
                     { "name": "--nic", "type": "nic", "repeat": true, "to": "body.nics", "description": "A NIC: network:NAME or bridge:NAME, with ,mac= ,vlan= ,ovs (repeatable)." },
                     { "name": "--restart", "type": "choice", "choices": ["always", "on-failure", "never"], "to": "body.restart", "description": "Restart policy (default always)." },
                     { "name": "--priority", "type": "int", "to": "body.priority", "description": "Placement priority; higher goes first." },
-                    { "name": "--label", "aliases": ["-l"], "type": "label", "repeat": true, "to": "body.labels", "description": "A label KEY=VALUE, for selecting VMs (repeatable)." },
+                    { "name": "--label", "aliases": ["-l"], "type": "label", "repeat": true, "complete": "labels", "to": "body.labels", "description": "A label KEY=VALUE, for selecting VMs (repeatable)." },
                     { "name": "--vnc", "type": "flag", "to": "body.vnc", "description": "Give it a VNC display ('virt vm vnc NAME' says where)." },
                     { "name": "--vnc-port", "type": "int", "to": "body.vncPort", "description": "The display's port (5900-65535); default: libvirt picks one." },
                     { "name": "--file", "aliases": ["-f"], "type": "json-file", "to": "body", "description": "Read the whole spec from a JSON file instead." }
@@ -106,7 +108,7 @@ internal static class PaletteEndpoints
                 {
                   "name": "list",
                   "description": "List VMs; --label keeps those with every label given.",
-                  "options": [ { "name": "--label", "aliases": ["-l"], "type": "label", "repeat": true, "to": "query.label", "description": "Only VMs with this label KEY=VALUE (repeatable: all of them)." } ],
+                  "options": [ { "name": "--label", "aliases": ["-l"], "type": "label", "repeat": true, "complete": "labels", "to": "query.label", "description": "Only VMs with this label KEY=VALUE (repeatable: all of them)." } ],
                   "request": { "method": "GET", "path": "/v1/vms" },
                   "output": {
                     "table": {
@@ -123,6 +125,20 @@ internal static class PaletteEndpoints
                       ]
                     },
                     "empty": "No VMs. Create one with: virt vm create --name web-1 --vcpus 2 --memory 2GiB"
+                  }
+                },
+                {
+                  "name": "labels",
+                  "description": "The labels the VMs have (KEY=VALUE), with how many VMs have each: what --label selects.",
+                  "request": { "method": "GET", "path": "/v1/labels" },
+                  "output": {
+                    "table": {
+                      "columns": [
+                        { "header": "LABEL", "value": "{label}" },
+                        { "header": "VMS", "value": "{vms}", "align": "right" }
+                      ]
+                    },
+                    "empty": "No VM has a label. Give one with: virt vm update NAME --label app=web"
                   }
                 },
                 {
@@ -163,8 +179,8 @@ internal static class PaletteEndpoints
                     { "name": "--priority", "type": "int", "to": "body.priority", "description": "Placement priority; higher goes first." },
                     { "name": "--stop-timeout", "type": "duration", "to": "body.stopTimeout", "description": "How long a graceful stop may take, e.g. 30s." },
                     { "name": "--max-restarts", "type": "int", "to": "body.maxRestarts", "description": "Automatic restarts allowed within the restart window." },
-                    { "name": "--label", "aliases": ["-l"], "type": "label", "repeat": true, "to": "body.labels", "description": "Add or change a label KEY=VALUE (repeatable)." },
-                    { "name": "--remove-label", "type": "label-key", "repeat": true, "to": "body.labels", "description": "Remove the label KEY (repeatable)." },
+                    { "name": "--label", "aliases": ["-l"], "type": "label", "repeat": true, "complete": "labels", "to": "body.labels", "description": "Add or change a label KEY=VALUE (repeatable)." },
+                    { "name": "--remove-label", "type": "label-key", "repeat": true, "complete": "label-keys", "to": "body.labels", "description": "Remove the label KEY (repeatable)." },
                     { "name": "--vnc", "type": "flag", "to": "body.vnc", "description": "Give it a VNC display." },
                     { "name": "--vnc-port", "type": "int", "to": "body.vncPort", "description": "The display's port (5900-65535)." },
                     { "name": "--file", "aliases": ["-f"], "type": "json-file", "to": "body", "description": "Read the fields to change from a JSON file (a merge patch: null removes)." }
@@ -188,7 +204,7 @@ internal static class PaletteEndpoints
                   "arguments": [ { "name": "NAME", "type": "string", "complete": "vms", "to": "path", "description": "The VM (or --label)." } ],
                   "options": [
                     { "name": "--node", "type": "string", "complete": "nodes", "to": "query.node", "description": "Start it on this host only." },
-                    { "name": "--label", "aliases": ["-l"], "type": "label", "repeat": true, "to": "query.label", "description": "Every VM with this label KEY=VALUE (repeatable: all of them); each VM's outcome is printed." }
+                    { "name": "--label", "aliases": ["-l"], "type": "label", "repeat": true, "complete": "labels", "to": "query.label", "description": "Every VM with this label KEY=VALUE (repeatable: all of them); each VM's outcome is printed." }
                   ],
                   "request": { "method": "POST", "path": "/v1/vms[/{NAME}]/start" },
                   "wait": { "path": "/v1/vms/{NAME}", "field": "state", "until": ["running", "failed"], "failed": ["failed"] },
@@ -203,7 +219,7 @@ internal static class PaletteEndpoints
                   "arguments": [ { "name": "NAME", "type": "string", "complete": "vms", "to": "path", "description": "The VM (or --label)." } ],
                   "options": [
                     { "name": "--force", "type": "flag", "to": "query.force", "description": "Destroy instead of a graceful shutdown." },
-                    { "name": "--label", "aliases": ["-l"], "type": "label", "repeat": true, "to": "query.label", "description": "Every VM with this label KEY=VALUE (repeatable: all of them); each VM's outcome is printed." }
+                    { "name": "--label", "aliases": ["-l"], "type": "label", "repeat": true, "complete": "labels", "to": "query.label", "description": "Every VM with this label KEY=VALUE (repeatable: all of them); each VM's outcome is printed." }
                   ],
                   "request": { "method": "POST", "path": "/v1/vms[/{NAME}]/stop" },
                   "wait": { "path": "/v1/vms/{NAME}", "field": "state", "until": ["stopped", "failed"], "failed": ["failed"] },

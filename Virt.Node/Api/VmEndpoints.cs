@@ -77,8 +77,12 @@ internal static class VmEndpoints
         return await Command(api, spec.Name, new VmCommand.Define(spec), needsLibvirt: false, IdempotencyKey.Of(request, body.GetRawText()), created: true);
     }
 
+    /// <summary><c>PUT /v1/vms/NAME</c>: the whole spec; with <c>If-Match</c>, only while the spec is still that version (else 412).</summary>
     private static async Task<IResult> Update(string name, HttpRequest request, ApiContext api)
     {
+        var (condition, bad) = IfMatch.From(request);
+        if (bad is not null)
+            return bad;
         var (body, error) = await ReadBody(request);
         if (error is not null)
             return error;
@@ -88,40 +92,82 @@ internal static class VmEndpoints
         var (spec, errors) = VmRequest.Read(body, name);
         if (spec is null)
             return Problems.BadRequest(errors);
+        var basis = view.PendingSpec ?? view.Spec;
+        if (condition is not null && !condition.Matches(VmSpec.Version(basis)))
+            return IfMatch.Failed(name, condition, basis);
         var keepUuid = body.TryGetProperty("uuid", out _) ? spec : spec with { Uuid = view.Spec.Uuid };
-        return await Command(api, name, new VmCommand.UpdateSpec(keepUuid), needsLibvirt: false, IdempotencyKey.Of(request, body.GetRawText()));
+        var (answer, changed) = await UpdateSpec(api, request, name, keepUuid, condition is null ? null : VmSpec.Version(basis), body.GetRawText());
+        return changed is not null ? IfMatch.Failed(name, condition!, changed) : answer;
     }
 
     /// <summary>
     /// <c>PATCH /v1/vms/NAME</c>: a JSON merge patch onto the spec the VM will have (its pending one, if any), checked
-    /// as a whole spec, so an unknown field or a bad value is a 400 and nothing changes.
+    /// as a whole spec, so an unknown field or a bad value is a 400 and nothing changes. The merged spec is stored only
+    /// if the spec it was merged onto is still the VM's (a change in between is merged onto again), and with
+    /// <c>If-Match</c> only if that spec is the version named (else 412).
     /// </summary>
     private static async Task<IResult> Patch(string name, HttpRequest request, ApiContext api)
     {
+        var (condition, bad) = IfMatch.From(request);
+        if (bad is not null)
+            return bad;
         var (body, error) = await ReadBody(request);
         if (error is not null)
             return error;
         if (body.ValueKind != JsonValueKind.Object)
             return Problems.BadRequest([new FieldError("", "the body must be a JSON object with the fields to change, like {\"memory\": \"8GiB\"}")]);
-        var current = await Ask(api, new VmProtocol.Get(name));
-        if (current is not VmView view)
-            return current as IResult ?? Problems.NotFound(name);
-        var merged = SpecDocument.Merge(view.PendingSpec ?? view.Spec, body);
-        var (spec, errors) = VmRequest.Read(JsonSerializer.SerializeToElement(merged), name);
-        if (spec is null)
-            return Problems.BadRequest(errors);
-        return await Command(api, name, new VmCommand.UpdateSpec(spec), needsLibvirt: false, IdempotencyKey.Of(request, body.GetRawText()));
+        for (var attempt = 1; ; attempt++)
+        {
+            var current = await Ask(api, new VmProtocol.Get(name));
+            if (current is not VmView view)
+                return current as IResult ?? Problems.NotFound(name);
+            var basis = view.PendingSpec ?? view.Spec;
+            if (condition is not null && !condition.Matches(VmSpec.Version(basis)))
+                return IfMatch.Failed(name, condition, basis);
+            var merged = SpecDocument.Merge(basis, body);
+            var (spec, errors) = VmRequest.Read(JsonSerializer.SerializeToElement(merged), name);
+            if (spec is null)
+                return Problems.BadRequest(errors);
+            var (answer, changed) = await UpdateSpec(api, request, name, spec, VmSpec.Version(basis), body.GetRawText());
+            if (changed is null)
+                return answer;
+            if (condition is not null)
+                return IfMatch.Failed(name, condition, changed);
+            if (attempt == 3)
+                return Problems.Conflict(name, view.State, "its spec kept changing while this patch was merged onto it (three times); nothing was changed by this patch, send it again");
+        }
     }
 
-    /// <summary><c>GET /v1/vms/NAME/spec</c>: the spec it will start with, as a body PUT takes back (what <c>virt vm edit</c> opens).</summary>
-    private static async Task<IResult> Spec(string name, ApiContext api) =>
-        await Ask(api, new VmProtocol.Get(name)) switch
+    /// <summary>
+    /// Sends the new spec, to be stored only while the spec is still version <paramref name="ifVersion"/> (null: whatever
+    /// it is). The answer, with an ETag of the spec stored; or, when the spec was another version by then, that spec.
+    /// </summary>
+    private static async Task<(IResult Answer, VmSpec? ChangedTo)> UpdateSpec(ApiContext api, HttpRequest request, string name, VmSpec spec, string? ifVersion, string fingerprint)
+    {
+        var reply = await Ask(api, new VmProtocol.Command(name, new VmCommand.UpdateSpec(spec, ifVersion), IdempotencyKey.Of(request, fingerprint)));
+        if (reply is VmProtocol.Result { Accepted: false, Replayed: false, View: { } refusedOn } && ifVersion is not null && VmSpec.Version(refusedOn.PendingSpec ?? refusedOn.Spec) != ifVersion)
+            return (Results.Empty, refusedOn.PendingSpec ?? refusedOn.Spec);
+        if (reply is VmProtocol.Result { View: { } after })
+            request.HttpContext.Response.Headers.ETag = IfMatch.Tag(after.PendingSpec ?? after.Spec);
+        return (Answer(name, reply, new VmCommand.UpdateSpec(spec)), null);
+    }
+
+    /// <summary><c>GET /v1/vms/NAME/spec</c>: the spec it will start with, as a body PUT takes back (what <c>virt vm edit</c> opens), and its version as ETag.</summary>
+    private static async Task<IResult> Spec(string name, HttpResponse response, ApiContext api)
+    {
+        switch (await Ask(api, new VmProtocol.Get(name)))
         {
-            VmView view => Results.Json(SpecDocument.Of(view.PendingSpec ?? view.Spec), ApiJson.Options),
-            VmProtocol.NotFound => Problems.NotFound(name),
-            IResult problem => problem,
-            var other => throw new InvalidOperationException($"unexpected reply {other}"),
-        };
+            case VmView view:
+                response.Headers.ETag = IfMatch.Tag(view.PendingSpec ?? view.Spec);
+                return Results.Json(SpecDocument.Of(view.PendingSpec ?? view.Spec), ApiJson.Options);
+            case VmProtocol.NotFound:
+                return Problems.NotFound(name);
+            case IResult problem:
+                return problem;
+            case var other:
+                throw new InvalidOperationException($"unexpected reply {other}");
+        }
+    }
 
     private static async Task<IResult> List(HttpRequest request, ApiContext api)
     {
@@ -239,7 +285,12 @@ internal static class VmEndpoints
         if (needsLibvirt && await Unreachable(api, name, command) is { } unavailable)
             return Problems.Unavailable(unavailable);
 
-        return await Ask(api, new VmProtocol.Command(name, command, request)) switch
+        return Answer(name, await Ask(api, new VmProtocol.Command(name, command, request)), command, created);
+    }
+
+    /// <summary>What the VM's entity answered to <paramref name="command"/>, as the API's answer.</summary>
+    private static IResult Answer(string name, object reply, VmCommand command, bool created = false) =>
+        reply switch
         {
             VmProtocol.NotFound => Problems.NotFound(name),
             VmProtocol.KeyReused reused => IdempotencyKey.Reused(name, reused.Key),
@@ -255,7 +306,6 @@ internal static class VmEndpoints
             IResult problem => problem,
             var other => throw new InvalidOperationException($"unexpected reply {other}"),
         };
-    }
 
     /// <summary>
     /// A command that needs libvirt is refused (nothing stored) when the libvirt it needs is unreachable: for a start,

@@ -9,6 +9,8 @@ using Akka.Persistence.Sql.Query;
 using Akka.Remote.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -152,6 +154,12 @@ internal static class NodeDaemon
                     registry.Register<WatchdogKey>(system.ActorOf(WatchdogPetter.Props(fencing.Watchdog, WatchdogPetter.SystemdFromEnvironment()), "watchdog"));
                     registry.Register<NodeAgentKey>(system.ActorOf(NodeAgent.Props(libvirt, nodeName, node.Node.ReportInterval, node.Node.Attributes), ClusterNodeAgents.AgentName));
                 })
+                .WithActors((system, _, resolver) =>
+                {
+                    // Read when asked: the API's real port is known only once Kestrel listens, after the actor system started.
+                    var server = resolver.GetService<IServer>();
+                    system.ActorOf(NodeApiAddress.Props(() => AdvertisedApiAddress.Resolve(node.Node.Address, server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [], publicHost)), NodeApiAddress.ActorName);
+                })
                 .WithSingleton<BalancerKey>("balancer", (_, registry, _) => Restarted("balancer", BalancerActor.Props(balancer, registry.Get<VmIndexKey>(), () => registry.Get<VmRegion>(), () => registry.Get<FencerKey>())), new ClusterSingletonOptions { LogSingletonIdentificationFailure = false })
                 .WithSingleton<FencerKey>("fencer", (_, registry, _) => Restarted("fencer", FencerActor.Props(new FencerSettings(fenceLevels.For, fencing.RetryInterval, fenceLevels.LevelTimeout), registry.Get<BalancerKey>())), new ClusterSingletonOptions { LogSingletonIdentificationFailure = false })
                 .WithShardRegion<VmRegion>(
@@ -202,6 +210,7 @@ internal static class NodeDaemon
         ClusterStatusEndpoints.Map(app);
         ShardingEndpoints.Map(app);
         RuleEndpoints.Map(app);
+        LabelEndpoints.Map(app);
         FenceEndpoints.Map(app);
         EventEndpoints.Map(app);
         PaletteEndpoints.Map(app);

@@ -26,6 +26,8 @@ internal sealed class NodeOptions : IValidatedOptions
             yield return ("node.name", $"'{NodeName}' is not a valid node name: use {VmSpecValidator.NameRuleText}");
         foreach (var role in Node.Roles.Where(r => !VmSpecValidator.IsValidName(r) || r == NodeRole.Member || r.StartsWith(NodeRole.Prefix, StringComparison.Ordinal)))
             yield return ("node.roles", $"'{role}' is not a valid role name: use {VmSpecValidator.NameRuleText}, other than '{NodeRole.Member}' and not starting with '{NodeRole.Prefix}' (Virt's own)");
+        if (Node.Address.Length > 0 && !Endpoints.TryParse(Node.Address, out _))
+            yield return ("node.address", $"'{Node.Address}' is not host:port (this node's API as other nodes reach it, for example hv-01.example.net:9110); leave it empty for the address the API listens on");
         if (Node.ReportInterval <= TimeSpan.Zero)
             yield return ("node.report-interval", "must be a positive duration, like 2s");
         if (!Endpoints.TryParse(Cluster.Listen, out _))

@@ -60,6 +60,29 @@ public sealed class InteractiveShellTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Tab_after_label_offers_the_labels_the_vms_have_and_after_remove_label_their_keys()
+    {
+        (await _one.Node.Http.PostAsJsonAsync("/v1/vms", new { name = "web-1", vcpus = 1, memory = "512MiB", labels = new { app = "web", tier = "front" } })).EnsureSuccessStatusCode();
+        (await _one.Node.Http.PostAsJsonAsync("/v1/vms", new { name = "db-1", vcpus = 1, memory = "512MiB", labels = new { app = "db" } })).EnsureSuccessStatusCode();
+        await Eventually.Until(() => _one.Node.Get("/v1/labels"), l => l.AsArray().Count == 3, "the node lists the three labels");
+        using var shell = await Shell();
+
+        shell.Type("vm stop --label a");
+        shell.Keys("Tab");
+        await Line(shell, "vm stop --label app="); // what app=db and app=web have in common
+        shell.Keys("Tab");
+        var screen = await shell.WaitFor(s => s.Contains("app=db") && s.Contains("app=web"), "both app labels are offered");
+        Assert.DoesNotContain("tier=front", screen);
+        shell.Type("w");
+        shell.Keys("Tab");
+        await Line(shell, "vm stop --label app=web ");
+        shell.Keys("C-u");
+        shell.Type("vm update web-1 --remove-label t");
+        shell.Keys("Tab");
+        await Line(shell, "vm update web-1 --remove-label tier ");
+    }
+
+    [Fact]
     public async Task Ctrl_c_stops_a_follow_and_leaves_the_shell_at_its_prompt()
     {
         await Create("web-1");

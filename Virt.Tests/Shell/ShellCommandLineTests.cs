@@ -137,6 +137,18 @@ public sealed class ShellCommandLineTests : IAsyncLifetime
         Assert.Equal(["start", "stop"], commands.Split('\n'));
         var (_, options, _) = await Virt("__complete", "virt vm create --restart ");
         Assert.Equal(["always", "never", "on-failure"], options.Split('\n'));
+
+        // --label offers the labels the VMs have, live from the node.
+        (await _one.Node.Http.PatchAsJsonAsync("/v1/vms/web-1", new { labels = new { app = "web" } })).EnsureSuccessStatusCode();
+        (await _one.Node.Http.PatchAsJsonAsync("/v1/vms/db-1", new { labels = new { app = "db", tier = "back" } })).EnsureSuccessStatusCode();
+        await Eventually.Until(() => _one.Node.Get("/v1/labels"), l => l.AsArray().Count == 3, "the node lists the three labels");
+        var (_, labels, _) = await Virt("__complete", "virt vm stop --label ");
+        Assert.Equal(["app=db", "app=web", "tier=back"], labels.Split('\n'));
+        (_, labels, _) = await Virt("__complete", "virt vm list -l app=w");
+        Assert.Equal("app=web", labels);
+        var (listed, table, _) = await Virt("vm", "labels");
+        Assert.Equal(0, listed);
+        Assert.Equal(["LABEL      VMS", "app=db       1", "app=web      1", "tier=back    1"], table.Split('\n'));
     }
 
     [Fact]

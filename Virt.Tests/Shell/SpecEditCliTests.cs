@@ -94,4 +94,54 @@ public sealed class SpecEditCliTests : IAsyncLifetime
         Assert.Equal(1, exit);
         Assert.Contains("the editor exited with status 3; nothing was sent", stderr);
     }
+
+    [Fact]
+    public async Task An_edit_made_while_someone_else_changed_the_vm_reopens_with_their_change_and_the_new_spec_and_keeps_the_persons_text()
+    {
+        await Virt("vm", "create", "--name", "web-1", "--vcpus", "2", "--memory", "1GiB");
+        var seen = _one.Dir.File("seen-conflict.txt");
+        var count = _one.Dir.File("count");
+        string Curl(string json) => $"curl -sf -X PATCH -H 'Content-Type: application/json' -d '{json}' http://{_one.Node.Address}/v1/vms/web-1 > /dev/null";
+        var patch = Curl("""{"memory": "2GiB"}""");
+        var priority = Curl("""{"priority": 9}""");
+
+        // While the editor is open the first time, someone else gives web-1 2 GiB; the person meanwhile sets 4 vCPUs.
+        // The second time, they read what the editor shows and keep the other change (memoryMib 2048) in their text.
+        var (exit, stdout, stderr) = await WithEditor($"""
+            n=$(cat {count} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {count}
+            if [ $n = 1 ]; then {patch}; sed -i 's/"vcpus": 2/"vcpus": 4/' "$1"
+            else cp "$1" {seen}; sed -i 's/^  "memoryMib": 1024/  "memoryMib": 2048/' "$1"; fi
+            """, "vm", "edit", "web-1");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("web-1: updated (4 vCPU, 2048 MiB)", stdout);
+        Assert.Contains("its spec changed since you read it", stderr);
+        var shown = File.ReadAllText(seen);
+        Assert.Contains("// NOT CHANGED.", shown);
+        Assert.Contains("//     memoryMib: 1024 -> 2048", shown); // what changed meanwhile
+        Assert.Contains("//   The spec as it is now:", shown);
+        Assert.Contains("//     \"memoryMib\": 2048,", shown);
+        var text = string.Join('\n', shown.Split('\n').SkipWhile(l => l.StartsWith("//", StringComparison.Ordinal)));
+        Assert.Contains("\"vcpus\": 4", text); // the person's text, as they left it
+        Assert.Contains("\"memoryMib\": 1024", text);
+        var spec = await Spec("web-1");
+        Assert.Equal((4, 2048L), (spec["vcpus"]!.GetValue<int>(), spec["memoryMib"]!.GetValue<long>()));
+
+        // Left as it was after such a conflict, nothing is sent over the other change; the edit is kept.
+        File.Delete(count);
+        (exit, _, stderr) = await WithEditor($"""
+            n=$(cat {count} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {count}
+            if [ $n = 1 ]; then {priority}; sed -i 's/"vcpus": 4/"vcpus": 1/' "$1"; fi
+            """, "vm", "edit", "web-1");
+        Assert.Equal(1, exit);
+        Assert.Contains("Your edit is kept in", stderr);
+        spec = await Spec("web-1");
+        Assert.Equal((4, 9), (spec["vcpus"]!.GetValue<int>(), spec["priority"]!.GetValue<int>()));
+        var kept = System.Text.RegularExpressions.Regex.Match(stderr, @"kept in (\S+);").Groups[1].Value;
+        Assert.Contains("\"vcpus\": 1", File.ReadAllText(kept));
+
+        // The kept edit opened again is sent on the version the editor last showed: no change since, so it is done.
+        (exit, stdout, stderr) = await WithEditor("""sed -i 's/"priority": 0/"priority": 9/' "$1" """, "vm", "edit", "web-1", "--from", kept);
+        Assert.True(exit == 0, stderr);
+        Assert.Equal((1, 9), ((await Spec("web-1"))["vcpus"]!.GetValue<int>(), (await Spec("web-1"))["priority"]!.GetValue<int>()));
+    }
 }

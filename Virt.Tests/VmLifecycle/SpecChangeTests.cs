@@ -111,4 +111,55 @@ public sealed class SpecChangeTests : IAsyncLifetime
         Assert.Equal((3, "30s", "/var/lib/images/app-1.qcow2"), (after["vcpus"]!.GetValue<int>(), after["stopTimeout"]!.GetValue<string>(), after["disks"]![0]!["path"]!.GetValue<string>()));
         Assert.Equal("""{"app":"shop"}""", after["labels"]!.ToJsonString());
     }
+
+    private async Task<(int Status, JsonNode Body, string? ETag)> Send(HttpMethod method, string path, object? body, string? ifMatch)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+            request.Content = new StringContent(body as string ?? System.Text.Json.JsonSerializer.Serialize(body), System.Text.Encoding.UTF8, "application/json");
+        if (ifMatch is not null)
+            request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        using var response = await _node.Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return ((int)response.StatusCode, text.Length == 0 ? new JsonObject() : JsonNode.Parse(text)!, response.Headers.ETag?.ToString());
+    }
+
+    [Fact]
+    public async Task A_change_with_if_match_is_made_only_on_the_version_it_names_and_a_stale_one_is_412_with_the_spec_as_it_is()
+    {
+        await _node.Post("/v1/vms", new { name = "api-1", vcpus = 1, memory = "512MiB" }, expect: 201);
+        var (_, spec, read) = await Send(HttpMethod.Get, "/v1/vms/api-1/spec", null, null);
+        Assert.Matches("^\"[0-9a-f]{16}\"$", read);
+
+        // Someone else changes it (no If-Match: as before), which gives the spec a new version.
+        var (status, _, after) = await Send(HttpMethod.Patch, "/v1/vms/api-1", new { memory = "1GiB" }, null);
+        Assert.Equal(202, status);
+        Assert.NotEqual(read, after);
+        Assert.Equal(after, (await Send(HttpMethod.Get, "/v1/vms/api-1/spec", null, null)).ETag);
+
+        // A PUT and a PATCH made on the version read before are refused, and nothing changes.
+        spec["vcpus"] = 4;
+        var (refused, problem, _) = await Send(HttpMethod.Put, "/v1/vms/api-1", spec.ToJsonString(), read);
+        Assert.Equal(412, refused);
+        Assert.Equal($"VM api-1: its spec changed since you read it (you sent If-Match {read}, it is now {after}); nothing was changed. Read it again (GET /v1/vms/api-1/spec, or 'virt vm edit api-1') and make your change on the spec as it is now", problem["detail"]!.GetValue<string>());
+        Assert.Equal((after, 1024L), (problem["etag"]!.GetValue<string>(), problem["spec"]!["memoryMib"]!.GetValue<long>()));
+        (refused, _, _) = await Send(HttpMethod.Patch, "/v1/vms/api-1", new { vcpus = 4 }, read);
+        Assert.Equal(412, refused);
+        (refused, _, _) = await Send(HttpMethod.Patch, "/v1/vms/api-1", new { vcpus = 4 }, "W/" + after); // If-Match compares strongly
+        Assert.Equal(412, refused);
+        var now = await _node.Get("/v1/vms/api-1/spec");
+        Assert.Equal((1, 1024L), (now["vcpus"]!.GetValue<int>(), now["memoryMib"]!.GetValue<long>()));
+
+        // Made on the version it is now, it is done, and the answer gives the new version.
+        (status, _, var next) = await Send(HttpMethod.Patch, "/v1/vms/api-1", new { vcpus = 4 }, after);
+        Assert.Equal(202, status);
+        Assert.Equal(next, (await Send(HttpMethod.Get, "/v1/vms/api-1/spec", null, null)).ETag);
+        (status, _, _) = await Send(HttpMethod.Patch, "/v1/vms/api-1", new { priority = 2 }, "*");
+        Assert.Equal(202, status);
+        var (bad, badProblem, _) = await Send(HttpMethod.Patch, "/v1/vms/api-1", new { priority = 3 }, "not-a-tag");
+        Assert.Equal(400, bad);
+        Assert.Contains("If-Match: 'not-a-tag' is not an entity tag", badProblem["detail"]!.GetValue<string>());
+        now = await _node.Get("/v1/vms/api-1/spec");
+        Assert.Equal((4, 1024L, 2), (now["vcpus"]!.GetValue<int>(), now["memoryMib"]!.GetValue<long>(), now["priority"]!.GetValue<int>()));
+    }
 }

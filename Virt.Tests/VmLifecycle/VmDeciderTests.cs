@@ -236,6 +236,22 @@ public sealed class VmDeciderTests
     }
 
     [Fact]
+    public void A_spec_change_made_on_a_version_is_refused_once_the_spec_is_another_and_nothing_is_stored()
+    {
+        var vm = Vm();
+        var read = VmSpec.Version(vm.State.Spec!);
+        vm.Send(new C.UpdateSpec(Spec() with { MemoryMib = 4096 })); // someone else's change, made without a version
+        var refused = Rejected(vm.Send(new C.UpdateSpec(Spec() with { Vcpus = 8 }, read)));
+        Assert.Equal($"its spec changed since version {read} was read; it is now version {VmSpec.Version(vm.State.Spec!)}", refused);
+        Assert.Equal((2, 4096L), (vm.State.Spec!.Vcpus, vm.State.Spec.MemoryMib));
+
+        vm.Send(new C.UpdateSpec(Spec() with { Vcpus = 8, MemoryMib = 4096 }, VmSpec.Version(vm.State.Spec!))); // made on the spec as it is
+        Assert.Equal((8, 4096L), (vm.State.Spec!.Vcpus, vm.State.Spec.MemoryMib));
+        Assert.NotEqual(read, VmSpec.Version(vm.State.Spec!));
+        Assert.Equal(VmSpec.Version(vm.State.Spec!), VmSpec.Version(Spec() with { Vcpus = 8, MemoryMib = 4096 })); // the version is the content's, not the object's
+    }
+
+    [Fact]
     public void A_running_vms_new_machine_waits_for_its_next_start_and_the_placement_asks_for_the_new_size()
     {
         var vm = Running();
