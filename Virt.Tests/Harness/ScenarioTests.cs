@@ -26,10 +26,6 @@ public sealed class ScenarioTests(LabFixture fixture, ITestOutputHelper output) 
     [MemberData(nameof(Names))]
     public Task Scenario(string name) => Run(name);
 
-    /// <summary>A scenario with "skip" in its scenario.json: run here once the product bug it names is fixed (remove both skips).</summary>
-    [Fact(Skip = "product bug: a one-way drop hv-3 -> hv-2 under lease-majority downed all three members; every VM destroyed by self-fence, none running (random seed 237624)")]
-    public Task One_way_drop() => Run("one-way-drop");
-
     private async Task Run(string name)
     {
         var scenario = ScenarioReader.Read(Path.Combine(Root, name));
