@@ -172,10 +172,14 @@ public sealed class LabCluster : IAsyncDisposable
     }
 
     /// <summary>The up members as <paramref name="host"/> sees them, or null when it does not answer.</summary>
-    public async Task<List<string>?> MembersSeenBy(LabHost host)
+    public async Task<List<string>?> MembersSeenBy(LabHost host) =>
+        (await MemberStatusesSeenBy(host))?.Where(m => m.Status == "up").Select(m => m.Name).ToList();
+
+    /// <summary>Every member <paramref name="host"/> lists (unreachable, down and leaving ones too) with its status, by name; null when it does not answer.</summary>
+    public async Task<List<(string Name, string Status)>?> MemberStatusesSeenBy(LabHost host)
     {
         var cluster = await host.TryGet("/v1/cluster", TimeSpan.FromSeconds(3));
-        return cluster?["members"]?.AsArray().Where(m => m!["status"]!.GetValue<string>() == "up").Select(m => m!["name"]!.GetValue<string>()).Order(StringComparer.Ordinal).ToList();
+        return cluster?["members"]?.AsArray().Select(m => (m!["name"]!.GetValue<string>(), m["status"]!.GetValue<string>())).OrderBy(m => m.Item1, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>Until every host named sees exactly those as up members.</summary>

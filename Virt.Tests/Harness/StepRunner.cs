@@ -135,9 +135,17 @@ public sealed class StepRunner(LabCluster cluster, IReadOnlyList<LabVm> vms)
         var live = cluster.Hosts.Where(h => h.IsRunning).ToList();
         var views = new List<(LabHost Host, List<string>? Members)>();
         foreach (var h in live)
-            views.Add((h, await cluster.MembersSeenBy(h)));
-        if (views.FirstOrDefault(v => v.Members is null) is { Host: not null } silent)
-            return $"{silent.Host.Name} runs but does not answer";
+        {
+            var statuses = await cluster.MemberStatusesSeenBy(h);
+            if (statuses is null)
+                return $"{h.Name} runs but does not answer";
+
+            // A member not up (unreachable, down, leaving) is a loss not yet dealt with: its downing and fence are to come.
+            if (statuses.FirstOrDefault(m => m.Status != "up") is { Name: not null } notUp)
+                return $"{h.Name} sees {notUp.Name} {notUp.Status}";
+            views.Add((h, statuses.Select(m => m.Name).ToList()));
+        }
+
         var lists = views.Select(v => string.Join(',', v.Members!)).Distinct().ToList();
         if (lists.Count != 1)
             return $"the hosts disagree on the members: {string.Join("; ", views.Select(v => $"{v.Host.Name} sees [{string.Join(',', v.Members!)}]"))}";
