@@ -219,11 +219,22 @@ internal sealed class BalancerActor : ReceivePersistentActor, IWithTimers
     /// </summary>
     private void BecomeReadyIfComplete()
     {
-        if (_ready || !_indexed || (!_graceOver && (_hosts.Count == 0 || !Members().IsSubsetOf(_hosts.Keys))))
+        if (_ready || !Complete(_indexed, _graceOver, Members(), _hosts.Keys))
             return;
         _ready = true;
         _log.Info("balancer ready: {0} host(s), {1} VM(s), {2} rule(s)", _hosts.Count, _vms.Values.Count(v => v.Exists), _rules.Count);
         Stash.UnstashAll();
+    }
+
+    /// <summary>The picture is complete: the index is current, and every member host has reported (or the grace is over).</summary>
+    internal static bool Complete(bool indexed, bool graceOver, IReadOnlySet<string> members, IEnumerable<string> reported)
+    {
+        if (!indexed)
+            return false;
+        if (graceOver)
+            return true;
+        var heard = reported.ToHashSet(StringComparer.Ordinal);
+        return heard.Count > 0 && members.All(heard.Contains);
     }
 
     private void AddRule(BalancerProtocol.AddRule add)
