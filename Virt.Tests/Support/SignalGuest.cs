@@ -6,7 +6,8 @@ namespace Virt.Tests.Support;
 /// virtio-serial port named startup_signal (there is no udev: it links /dev/virtio-ports/startup_signal itself),
 /// writes <c>ready ID</c> with the ID from <c>virt_ready_id=</c> on the kernel command line, and waits for
 /// <c>ack ID</c>; then it prints "signalguest: acked ID" every second on its serial console. With
-/// <c>virt_ready_silent=1</c> it sends nothing and prints "signalguest: silent" instead.
+/// <c>virt_ready_silent=1</c> it sends nothing and prints "signalguest: silent" instead. Built with the guest agent,
+/// <c>virt_ready_agent=1</c> starts qemu-guest-agent on its port instead of the handshake (unless silent).
 /// </summary>
 public sealed class SignalGuest
 {
@@ -31,9 +32,13 @@ public sealed class SignalGuest
     }
 
     /// <summary>The kernel command line of a guest that sends <c>ready <paramref name="id"/></c> (or, silent, nothing).</summary>
-    public static string Cmdline(string id, bool silent = false) => $"console=ttyS0 quiet virt_ready_id={id}" + (silent ? " virt_ready_silent=1" : "");
+    public static string Cmdline(string id, bool silent = false, bool agent = false) =>
+        $"console=ttyS0 quiet virt_ready_id={id}" + (silent ? " virt_ready_silent=1" : "") + (agent ? " virt_ready_agent=1" : "");
 
-    public static async Task<SignalGuest> Build(string directory)
+    public static bool AgentAvailable => File.Exists("/usr/sbin/qemu-ga") && File.Exists("/usr/bin/ldd");
+
+    /// <param name="withAgent">Put qemu-guest-agent (and the libraries it links) in the initramfs.</param>
+    public static async Task<SignalGuest> Build(string directory, bool withAgent = false)
     {
         var root = Path.Combine(directory, "root");
         System.IO.Directory.CreateDirectory(root);
@@ -46,22 +51,27 @@ public sealed class SignalGuest
             exec </dev/console >/dev/console 2>&1
             echo "signalguest: init started"
             for m in MODULES; do insmod /modules/$m.ko; done
-            ID=; SILENT=
+            ID=; SILENT=; AGENT=
             for w in $(cat /proc/cmdline); do
-              case "$w" in virt_ready_id=*) ID="${w#virt_ready_id=}";; virt_ready_silent=1) SILENT=1;; esac
+              case "$w" in virt_ready_id=*) ID="${w#virt_ready_id=}";; virt_ready_silent=1) SILENT=1;; virt_ready_agent=1) AGENT=1;; esac
             done
+            WANT=startup_signal; [ -n "$AGENT" ] && WANT=org.qemu.guest_agent.0
             P=; i=0
             while [ -z "$P" ] && [ $i -lt 100 ]; do
               for n in /sys/class/virtio-ports/*; do
-                [ -f "$n/name" ] && [ "$(cat "$n/name")" = startup_signal ] && P="/dev/$(basename "$n")"
+                [ -f "$n/name" ] && [ "$(cat "$n/name")" = "$WANT" ] && P="/dev/virtio-ports/$WANT"
               done
               [ -z "$P" ] && sleep 0.1; i=$((i+1))
             done
             mkdir -p /dev/virtio-ports
-            [ -n "$P" ] && ln -sf "$P" /dev/virtio-ports/startup_signal
+            for n in /sys/class/virtio-ports/*; do [ -f "$n/name" ] && ln -sf "/dev/$(basename "$n")" "/dev/virtio-ports/$(cat "$n/name")"; done
             echo "signalguest: port ${P:-missing}"
             STATE=silent
-            if [ -z "$SILENT" ] && [ -n "$P" ]; then
+            if [ -n "$AGENT" ] && [ -z "$SILENT" ] && [ -n "$P" ]; then
+              mkdir -p /run
+              qemu-ga -m virtio-serial -p "$P" -t /run &
+              STATE="agent started"
+            elif [ -z "$SILENT" ] && [ -n "$P" ]; then
               while :; do
                 exec 3<>/dev/virtio-ports/startup_signal
                 echo "ready $ID" >&3
@@ -73,6 +83,8 @@ public sealed class SignalGuest
             i=0; while :; do i=$((i+1)); echo "signalguest: $STATE (tick $i)"; sleep 1; done
             """.Replace("MODULES", string.Join(' ', Modules));
         var copies = string.Join('\n', Modules.Select(m => $"cp {ModulePath(m)} modules/"));
+        if (withAgent)
+            copies += "\ncp /usr/sbin/qemu-ga bin/qemu-ga\nfor f in $(ldd /usr/sbin/qemu-ga | grep -o '/[^ ]*'); do mkdir -p \".$(dirname \"$f\")\"; cp -L \"$f\" \".$f\"; done";
         var script = $"""
             set -e
             cd {root}

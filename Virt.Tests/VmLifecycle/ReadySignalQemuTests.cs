@@ -19,9 +19,9 @@ public sealed class ReadySignalQemuTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Assert.True(QemuHost.Available && SignalGuest.Available, "needs root, libvirtd, qemu-system-x86, busybox-static, cpio, kmod and a kernel with its modules in /boot and /lib/modules (scripts/test installs them)");
+        Assert.True(QemuHost.Available && SignalGuest.Available && SignalGuest.AgentAvailable, "needs root, libvirtd, qemu-system-x86, busybox-static, cpio, kmod, qemu-guest-agent and a kernel with its modules in /boot and /lib/modules (scripts/test installs them)");
         File.SetUnixFileMode(_dir.Path, (UnixFileMode)0b111_101_101);
-        _guest = await SignalGuest.Build(_dir.File("guest"));
+        _guest = await SignalGuest.Build(_dir.File("guest"), withAgent: true);
         await _qemu.Start();
         _node = Node();
         await _node.Start();
@@ -34,11 +34,11 @@ public sealed class ReadySignalQemuTests : IAsyncLifetime
         _dir.Dispose();
     }
 
-    private object Vm(string name, string cmdline, string timeout) => new
+    private object Vm(string name, string cmdline, string timeout, string kind = "virtio-signal") => new
     {
         name, vcpus = 1, memory = "128MiB", restart = "never",
         kernel = new { path = _guest.Kernel, initrd = _guest.Initrd, cmdline },
-        readiness = new { kind = "virtio-signal", timeout },
+        readiness = new { kind, timeout },
     };
 
     /// <summary>Two guests boot at once under software emulation on 2 shared cores: a boot may take a while.</summary>
@@ -90,5 +90,22 @@ public sealed class ReadySignalQemuTests : IAsyncLifetime
         Assert.Equal(readySince, after["readySince"]!.GetValue<DateTimeOffset>());
         var muteAfter = await _node.WaitForState("mute-1", "running");
         Assert.Equal((false, mute["lastError"]!.GetValue<string>()), (muteAfter["ready"]!.GetValue<bool>(), muteAfter["lastError"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task A_guest_agent_check_is_ready_once_qemu_guest_agent_answers_and_a_guest_without_it_is_reported()
+    {
+        await _node.Post("/v1/vms", Vm("qga-1", SignalGuest.Cmdline("x", agent: true), "120s", "guest-agent"), expect: 201);
+        await _node.Post("/v1/vms", Vm("qga-mute", SignalGuest.Cmdline("x", silent: true, agent: true), "20s", "guest-agent"), expect: 201);
+        await _node.Post("/v1/vms/qga-1/start", expect: 202);
+        await _node.Post("/v1/vms/qga-mute/start", expect: 202);
+
+        var ready = await WaitFor("qga-1", v => v["ready"]!.GetValue<bool>(), "ready");
+        Assert.Equal("guest-agent: answered guest-ping", ready["readyEvidence"]!.GetValue<string>());
+        Assert.Contains("\"return\":{}", _qemu.Virsh("qemu-agent-command", "qga-1", "{\"execute\":\"guest-ping\"}").Out); // the agent is really there
+
+        var mute = await WaitFor("qga-mute", v => v["lastError"] is not null, "reported not ready");
+        Assert.Equal("not ready within 20 s of its start: qemu-guest-agent in the guest did not answer guest-ping", mute["lastError"]!.GetValue<string>());
+        Assert.Equal(("running", false), (mute["state"]!.GetValue<string>(), mute["ready"]!.GetValue<bool>()));
     }
 }
