@@ -37,8 +37,11 @@ internal sealed class LibvirtOptions : Virt.Hocon.IValidatedOptions
 
     public const int MaxChannelDir = 66;
 
-    /// <summary><see cref="ChannelDir"/>, or the data directory's <c>channels</c> when that is empty.</summary>
-    public string ResolvedChannelDir { get; set; } = "/var/lib/virt/channels";
+    /// <summary><see cref="ChannelDir"/>, or the data directory's <c>channels</c> when that is empty (see <see cref="ResolveChannelDir"/>).</summary>
+    public string ResolvedChannelDir { get; private set; } = "/var/lib/virt/channels";
+
+    /// <summary>Sets <see cref="ResolvedChannelDir"/> once virt.data-dir is known.</summary>
+    public void ResolveChannelDir(string dataDir) => ResolvedChannelDir = ChannelDir != "" ? ChannelDir : Path.Combine(dataDir, "channels");
 
     public string ResolvedUri => Uri == "simulated" ? "test://" + Path.Combine(AppContext.BaseDirectory, "simulated-host.xml") : Uri;
 
