@@ -59,6 +59,8 @@ public sealed class ReadinessTests : IAsyncLifetime
         Assert.True(ready["readySince"]!.GetValue<DateTimeOffset>() >= running["since"]!.GetValue<DateTimeOffset>());
         var listed = (await _node.Get("/v1/vms")).AsArray().Single(v => v!["name"]!.GetValue<string>() == "app-1")!;
         Assert.True(listed["ready"]!.GetValue<bool>()); // the list (from the journal's index) says it too
+        var stored = (await _node.Get("/v1/events?vm=app-1")).AsArray().Single(e => e!["type"]!.GetValue<string>() == "ready")!;
+        Assert.Equal(ready["readyEvidence"]!.GetValue<string>(), stored["detail"]!["evidence"]!.GetValue<string>());
     }
 
     [Fact]
@@ -72,6 +74,10 @@ public sealed class ReadinessTests : IAsyncLifetime
         Assert.Equal(("running", false), (reported["state"]!.GetValue<string>(), reported["ready"]!.GetValue<bool>()));
         Assert.StartsWith("not ready: still waiting for ready (tcp) after ", reported["readyState"]!.GetValue<string>());
         Assert.True(await _node.RunsInLibvirt("app-2"));
+        var events = (await _node.Get("/v1/events?vm=app-2")).AsArray();
+        var overdue = Assert.Single(events, e => e!["type"]!.GetValue<string>() == "ready-overdue")!;
+        Assert.Equal(reported["lastError"]!.GetValue<string>(), overdue["detail"]!["reason"]!.GetValue<string>()); // an event in its journal
+        Assert.DoesNotContain(events, e => e!["type"]!.GetValue<string>() == "ready");
     }
 
     [Fact]
