@@ -231,7 +231,7 @@ public sealed class VmDecider(VmDefaults defaults) : IDecider<VmState, VmCommand
 
     /// <summary>A new run: ready at once when its spec has no readiness check, else waiting for the guest.</summary>
     private static VmState RunningSince(VmState s, DateTimeOffset at) => s.Spec!.ReadyCheck.Kind == ReadinessKind.None
-        ? s with { ReadySince = at, ReadyEvidence = "running (no readiness check)", ReadyOverdue = false }
+        ? s with { ReadySince = at, ReadyEvidence = "no readiness check: running counts as ready", ReadyOverdue = false }
         : s with { ReadySince = null, ReadyEvidence = null, ReadyOverdue = false };
 
     /// <summary>How long the run may wait for its guest's ready signal.</summary>

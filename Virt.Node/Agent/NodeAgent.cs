@@ -63,6 +63,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
 
     /// <summary>Per VM: the run whose guest is watched for its readiness check, and its watch (a child).</summary>
     private readonly Dictionary<string, (long Op, IActorRef Watch)> _watches = new(StringComparer.Ordinal);
+    private long _watchNumber;
 
     /// <summary>Set once the cluster let this node go and it fenced itself (<see cref="SelfFence"/>): it takes no more domain work and tells the cluster nothing more.</summary>
     private bool _fenced;
@@ -322,7 +323,8 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         };
         if (probe is null)
             return;
-        var actor = Context.ActorOf(ReadinessWatch.Props(watch.Name, watch.Op, probe, _vms, _nodeName), $"ready-{watch.Name}-{watch.Op}");
+        // Numbered: a stopped watch's name stays taken until it has terminated, and the same run may be watched again.
+        var actor = Context.ActorOf(ReadinessWatch.Props(watch.Name, watch.Op, probe, _vms, _nodeName), $"ready-{watch.Name}-{watch.Op}-{++_watchNumber}");
         Context.Watch(actor);
         _watches[watch.Name] = (watch.Op, actor);
     }

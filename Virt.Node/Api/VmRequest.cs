@@ -122,13 +122,19 @@ internal static class VmRequest
             "virtio-signal" => ReadinessKind.VirtioSignal,
             "guest-agent" => ReadinessKind.GuestAgent,
             "tcp" => ReadinessKind.Tcp,
-            _ => Bad<ReadinessKind?>(errors, "readiness.kind", $"'{kindText}' is not one of none, virtio-signal, guest-agent, tcp", null),
+            _ => Bad<ReadinessKind?>(errors, "readiness.kind", $"'{kindText}' is not one of none, virtio-signal, guest-agent, tcp{NearestKind(kindText)}", null),
         };
         if (kindText is null && !errors.Any(e => e.Field == "readiness.kind"))
             errors.Add(new FieldError("readiness.kind", "is required: none, virtio-signal, guest-agent or tcp"));
         var tcp = Str(r, "tcp", errors, "readiness");
         var timeout = Duration(r, "timeout", errors, "readiness");
         return kind is { } k ? new ReadinessSpec(k, tcp, timeout) : null;
+    }
+
+    private static string NearestKind(string given)
+    {
+        var nearest = new[] { "none", "virtio-signal", "guest-agent", "tcp" }.MinBy(k => Osa.Distance(given.ToLowerInvariant(), k))!;
+        return Osa.Distance(given.ToLowerInvariant(), nearest) <= 2 ? $"; did you mean '{nearest}'?" : "";
     }
 
     /// <summary>A disk without a target gets the next free one of its bus's family (vda, vdb...; sda... for scsi/sata), as the shell does.</summary>

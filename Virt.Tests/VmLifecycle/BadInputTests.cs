@@ -62,6 +62,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"nics\": [{\"kind\": \"bridge\", \"source\": \"br0\", \"vlan\": 5000}]}", "nics[0].vlan", "between 1 and 4094")]
     [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"readiness\": {\"kind\": \"ping\"}}", "readiness.kind", "'ping' is not one of none, virtio-signal, guest-agent, tcp")]
     [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"readiness\": {\"timeout\": \"30s\"}}", "readiness.kind", "is required")]
+    [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"readiness\": {\"kind\": \"tpc\", \"tcp\": \"h:1\"}}", "readiness.kind", "'tpc' is not one of none, virtio-signal, guest-agent, tcp; did you mean 'tcp'?")]
     [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"readiness\": {\"kind\": \"tcp\"}}", "readiness.tcp", "is required for kind tcp")]
     [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"readiness\": {\"kind\": \"tcp\", \"tcp\": \"10.0.0.5\"}}", "readiness.tcp", "is not host:port")]
     [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"readiness\": {\"kind\": \"virtio-signal\", \"tcp\": \"10.0.0.5:22\"}}", "readiness.tcp", "is only for kind tcp, not virtio-signal")]
