@@ -235,7 +235,7 @@ public sealed class VmDecider(VmDefaults defaults) : IDecider<VmState, VmCommand
         : s with { ReadySince = null, ReadyEvidence = null, ReadyOverdue = false };
 
     /// <summary>How long the run may wait for its guest's ready signal.</summary>
-    public TimeSpan ReadyTimeout(VmState s) => s.Spec?.ReadyCheck.Timeout ?? defaults.ReadyTimeout;
+    private TimeSpan ReadyTimeout(VmState s) => s.Spec?.ReadyCheck.Timeout ?? defaults.ReadyTimeout;
 
     private static string NotReady(ReadinessSpec check, TimeSpan timeout) =>
         $"not ready within {Seconds(timeout)} of its start: " + check.Kind switch
