@@ -20,6 +20,13 @@ public sealed record StopDomain(string Name, bool Force, long Op, long Incarnati
 /// <summary>Remove the definition (destroying the domain first if it runs). Succeeds when there is none.</summary>
 public sealed record UndefineDomain(string Name, long Op, long Incarnation) : DomainRequest(Name, Op, Incarnation);
 
+/// <summary>
+/// Watch the guest of the run started by <paramref name="Op"/> for its spec's readiness check (virtio-signal,
+/// guest-agent or tcp). No answer but <see cref="GuestReadySeen"/>, once the check passes; the watch ends when the
+/// domain stops or a newer run is watched. Asking again for the same run changes nothing.
+/// </summary>
+public sealed record WatchReadiness(VmSpec Spec, long Op, long Incarnation) : DomainRequest(Spec.Name, Op, Incarnation);
+
 /// <summary>Report what libvirt knows of the domain.</summary>
 public sealed record ObserveDomain(string Name, long Op, long Incarnation) : DomainRequest(Name, Op, Incarnation);
 
@@ -65,3 +72,10 @@ public sealed record DomainStateChanged(string Name, bool Running, string Reason
 
 /// <summary>libvirt on <paramref name="Node"/> is reachable again: a VM that had asked about its domain there asks again.</summary>
 public sealed record HostAvailable(string Vm, string Node) : IVmMessage;
+
+/// <summary>The guest of the run started by <paramref name="Op"/> passed its readiness check on <paramref name="Node"/>.</summary>
+/// <param name="Evidence">What showed it: "virtio-signal: ready 7f3a (acked)", "tcp 10.0.0.5:22 accepted a connection".</param>
+public sealed record GuestReadySeen(string Name, long Op, string Evidence, string Node) : IVmMessage
+{
+    public string Vm => Name;
+}

@@ -19,6 +19,7 @@ namespace Virt.Actors.Vm;
 [JsonDerivedType(typeof(HostLost), "host-lost")]
 [JsonDerivedType(typeof(HostFenced), "host-fenced")]
 [JsonDerivedType(typeof(FenceWaiting), "fence-waiting")]
+[JsonDerivedType(typeof(GuestReady), "guest-ready")]
 public abstract record VmCommand
 {
     // Operator commands
@@ -61,6 +62,9 @@ public abstract record VmCommand
 
     public sealed record StopDone(long Op) : VmCommand;
 
+    /// <summary>The guest of the run started by <paramref name="Op"/> passed its readiness check (the agent saw it).</summary>
+    public sealed record GuestReady(long Op, string Evidence) : VmCommand;
+
     /// <summary>The domain stopped (the agent checked it really is stopped). Reason: shutdown, destroyed, crashed, failed...</summary>
     public sealed record DomainStopped(string Reason) : VmCommand;
 
@@ -75,6 +79,8 @@ public abstract record VmCommand
     public sealed record StartTimedOut(long Op) : VmCommand;
 
     public sealed record StopTimedOut(long Op) : VmCommand;
+
+    public sealed record ReadyTimedOut(long Op) : VmCommand;
 
     public sealed record RetryStart(long Op) : VmCommand;
 }

@@ -84,6 +84,10 @@ public sealed class VmDecider(VmDefaults defaults) : IDecider<VmState, VmCommand
             (VmCommand.StartTimedOut t, VmPhase.Starting) when t.Op == s.Op =>
                 AfterFailure(s, new VmEvent.StartFailed(t.Op, $"did not start within {Seconds(defaults.StartTimeout)}", now), $"did not start within {Seconds(defaults.StartTimeout)}", failure: true, now),
 
+            (VmCommand.GuestReady g, VmPhase.Running) when g.Op == s.Op && s.ReadySince is null => Accept(new VmEvent.Ready(g.Op, g.Evidence, now)),
+            (VmCommand.ReadyTimedOut t, VmPhase.Running) when t.Op == s.Op && s.AwaitingReady && !s.ReadyOverdue =>
+                Accept(new VmEvent.ReadyOverdue(t.Op, NotReady(s.Spec.ReadyCheck, ReadyTimeout(s)), now)),
+
             (VmCommand.StopDone d, VmPhase.Stopping) when d.Op == s.Op => FinishStop(s, now),
             (VmCommand.DomainStopped, VmPhase.Stopping) => FinishStop(s, now),
             (VmCommand.StopTimedOut t, VmPhase.Stopping) when t.Op == s.Op && s.StopMode == StopMode.Graceful => Accept(new VmEvent.StopEscalated(next, now)),
@@ -143,6 +147,8 @@ public sealed class VmDecider(VmDefaults defaults) : IDecider<VmState, VmCommand
     public VmState Apply(VmState s, VmEvent e)
     {
         var next = Fold(s, e);
+        if (next.Phase is not (VmPhase.Running or VmPhase.Stopping or VmPhase.Migrating) && (next.ReadySince is not null || next.ReadyOverdue))
+            next = next with { ReadySince = null, ReadyEvidence = null, ReadyOverdue = false }; // readiness belongs to one run on a host
         if (e.Request is { } request)
             next = next with { Requests = [.. next.Requests.TakeLast(VmState.KeptRequests - 1), request] };
         return next.PendingSpec is { } pending && next.Phase != s.Phase && next.Phase is VmPhase.Stopped or VmPhase.Failed or VmPhase.Recovering or VmPhase.Placing
@@ -181,8 +187,10 @@ public sealed class VmDecider(VmDefaults defaults) : IDecider<VmState, VmCommand
             Phase = VmPhase.Starting, Desired = PowerState.Running, Node = r.Node, LastNode = r.Node, Op = r.Op, Since = r.At, Then = AfterStop.Nothing,
             Restarts = r.CountsAsRestart ? [.. Window(s, r.At), r.At] : s.Restarts,
         },
-        VmEvent.Started st => s with { Phase = VmPhase.Running, Since = st.At, LastError = null, HostBoot = st.HostBoot ?? s.HostBoot },
-        VmEvent.Adopted a => s with { Phase = VmPhase.Running, Node = a.Node, LastNode = a.Node, Since = a.At, Desired = PowerState.Running, HostBoot = a.HostBoot ?? s.HostBoot, AwaitingFence = null, AwaitingIncarnation = 0 },
+        VmEvent.Started st => RunningSince(s with { Phase = VmPhase.Running, Since = st.At, LastError = null, HostBoot = st.HostBoot ?? s.HostBoot }, st.At),
+        VmEvent.Adopted a => RunningSince(s with { Phase = VmPhase.Running, Node = a.Node, LastNode = a.Node, Since = a.At, Desired = PowerState.Running, HostBoot = a.HostBoot ?? s.HostBoot, AwaitingFence = null, AwaitingIncarnation = 0 }, a.At),
+        VmEvent.Ready r => s with { ReadySince = r.At, ReadyEvidence = r.Evidence, LastError = s.ReadyOverdue ? null : s.LastError },
+        VmEvent.ReadyOverdue o => s with { ReadyOverdue = true, LastError = o.Reason },
         VmEvent.StartFailed f => s with { LastError = f.Reason },
         VmEvent.StopRequested r => s with
         {
@@ -223,8 +231,26 @@ public sealed class VmDecider(VmDefaults defaults) : IDecider<VmState, VmCommand
         _ => s,
     };
 
+    /// <summary>A new run: ready at once when its spec has no readiness check, else waiting for the guest.</summary>
+    private static VmState RunningSince(VmState s, DateTimeOffset at) => s.Spec!.ReadyCheck.Kind == ReadinessKind.None
+        ? s with { ReadySince = at, ReadyEvidence = "no readiness check: running counts as ready", ReadyOverdue = false }
+        : s with { ReadySince = null, ReadyEvidence = null, ReadyOverdue = false };
+
+    /// <summary>How long the run may wait for its guest's ready signal.</summary>
+    private TimeSpan ReadyTimeout(VmState s) => s.Spec?.ReadyCheck.Timeout ?? defaults.ReadyTimeout;
+
+    private static string NotReady(ReadinessSpec check, TimeSpan timeout) =>
+        $"not ready within {Seconds(timeout)} of its start: " + check.Kind switch
+        {
+            ReadinessKind.VirtioSignal => $"the guest sent no 'ready' line on its {ReadinessSpec.ChannelName} port",
+            ReadinessKind.GuestAgent => "qemu-guest-agent in the guest did not answer guest-ping",
+            _ => $"nothing accepted a connection on {check.Tcp}",
+        };
+
     public StateTimeout<VmCommand>? TimeoutFor(VmState s) => s.Phase switch
     {
+        VmPhase.Running when s.AwaitingReady && !s.ReadyOverdue =>
+            new StateTimeout<VmCommand>($"ready-{s.Op}-{s.Since.UtcTicks}", ReadyTimeout(s), new VmCommand.ReadyTimedOut(s.Op)),
         VmPhase.Starting => new StateTimeout<VmCommand>($"start-{s.Op}", defaults.StartTimeout, new VmCommand.StartTimedOut(s.Op)),
         VmPhase.Stopping when s.StopMode == StopMode.Graceful =>
             new StateTimeout<VmCommand>($"stop-{s.Op}", s.Spec?.StopTimeout ?? defaults.StopTimeout, new VmCommand.StopTimedOut(s.Op)),

@@ -13,6 +13,10 @@ public sealed class VmDefaults : Virt.Hocon.IValidatedOptions
     [ConfigurationKeyName("start-timeout")]
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>How long a started VM's guest may take to be ready (its spec's readiness check) before that is reported.</summary>
+    [ConfigurationKeyName("ready-timeout")]
+    public TimeSpan ReadyTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Automatic restarts allowed within <see cref="RestartWindow"/>; one more and the VM is Failed.</summary>
     [ConfigurationKeyName("max-restarts")]
     public int MaxRestarts { get; set; } = 3;
@@ -39,7 +43,7 @@ public sealed class VmDefaults : Virt.Hocon.IValidatedOptions
     {
         foreach (var (key, value) in new[]
                  {
-                     ("stop-timeout", StopTimeout), ("start-timeout", StartTimeout), ("restart-window", RestartWindow), ("restart-backoff", RestartBackoff),
+                     ("stop-timeout", StopTimeout), ("start-timeout", StartTimeout), ("ready-timeout", ReadyTimeout), ("restart-window", RestartWindow), ("restart-backoff", RestartBackoff),
                      ("restart-backoff-max", RestartBackoffMax), ("placement-retry", PlacementRetry), ("placement-timeout", PlacementTimeout),
                  })
         {

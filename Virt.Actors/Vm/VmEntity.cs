@@ -84,6 +84,13 @@ internal sealed class VmEntity : ReceivePersistentActor, IWithTimers
         {
             if (State.Exists || _undefinePending)
                 Observe();
+            if (State.AwaitingReady)
+                WatchReadiness(); // the same run's watch again changes nothing; a watch lost with the agent starts over
+        });
+        Command<GuestReadySeen>(seen =>
+        {
+            if (State.Exists)
+                Decide(new VmCommand.GuestReady(seen.Op, seen.Evidence), null);
         });
         Command<TimeoutFired>(fired =>
         {
@@ -117,6 +124,8 @@ internal sealed class VmEntity : ReceivePersistentActor, IWithTimers
             Observe();
         if (State.Phase == VmPhase.Placing)
             AskBalancer(); // the answer to the request made before the restart is lost with the old incarnation
+        if (State.AwaitingReady)
+            WatchReadiness(); // the watch of the agent that started it may be gone with it
 
         // No passivation here even if the VM does not exist: the message that started this entity comes next.
     }
@@ -201,9 +210,17 @@ internal sealed class VmEntity : ReceivePersistentActor, IWithTimers
                 break;
             case VmEvent.PlacementFailed or VmEvent.DesiredChanged or VmEvent.Adopted when before.Phase == VmPhase.Placing:
                 Timers.Cancel(PlacementRetryKey);
+                if (e is VmEvent.Adopted && State.AwaitingReady)
+                    WatchReadiness();
+                break;
+            case VmEvent.Started or VmEvent.Adopted when State.AwaitingReady:
+                WatchReadiness();
                 break;
         }
     }
+
+    /// <summary>Asks the VM's host to watch this run's guest for its readiness check.</summary>
+    private void WatchReadiness() => ToAgent(State.Node, incarnation => new WatchReadiness(State.Spec!, State.Op, incarnation));
 
     private void AskBalancer()
     {

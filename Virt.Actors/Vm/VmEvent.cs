@@ -33,6 +33,12 @@ public abstract record VmEvent(DateTimeOffset At) : IVirtSerializable
     /// <summary>Found running on <paramref name="Node"/> when Virt did not expect it to run there yet: taken as running.</summary>
     public sealed record Adopted(string Node, string Why, DateTimeOffset At, string? HostBoot = null) : VmEvent(At);
 
+    /// <summary>The guest of run <paramref name="Op"/> passed its readiness check; <paramref name="Evidence"/> says how.</summary>
+    public sealed record Ready(long Op, string Evidence, DateTimeOffset At) : VmEvent(At);
+
+    /// <summary>Run <paramref name="Op"/> was not ready within its ready timeout: reported, the VM keeps running.</summary>
+    public sealed record ReadyOverdue(long Op, string Reason, DateTimeOffset At) : VmEvent(At);
+
     public sealed record StartFailed(long Op, string Reason, DateTimeOffset At) : VmEvent(At);
 
     public sealed record StopRequested(long Op, StopMode Mode, AfterStop Then, string Why, DateTimeOffset At) : VmEvent(At);

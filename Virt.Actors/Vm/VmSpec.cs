@@ -19,6 +19,7 @@ public enum RestartPolicy
 /// A VM as the operator defines it. Sizes: memory in MiB. Optional fields fall back to the node's defaults.
 /// <see cref="Labels"/> are the operator's key=value tags, for selecting VMs (<c>vm stop --label app=web</c>).
 /// <see cref="Vnc"/> gives the domain a VNC display on <see cref="VncPort"/> (null: libvirt picks a free one).
+/// <see cref="Readiness"/> says how the guest tells it is ready (null: running counts as ready).
 /// </summary>
 public sealed record VmSpec(
     string Name,
@@ -35,14 +36,22 @@ public sealed record VmSpec(
     IReadOnlyDictionary<string, string>? Labels = null,
     bool Vnc = false,
     int? VncPort = null,
-    KernelSpec? Kernel = null)
+    KernelSpec? Kernel = null,
+    ReadinessSpec? Readiness = null)
 {
+    /// <summary>The ready check, <see cref="ReadinessKind.None"/> when the spec has none.</summary>
+    [JsonIgnore]
+    public ReadinessSpec ReadyCheck => Readiness ?? new ReadinessSpec(ReadinessKind.None);
+
     /// <summary>
-    /// Whether two specs describe the same machine (uuid, vCPUs, memory, disks, NICs, display): what the domain is made of, as
-    /// opposed to the policy around it (restart, priority, timeouts, labels), which can change while it runs.
+    /// Whether two specs describe the same machine (uuid, vCPUs, memory, disks, NICs, display, ready check): what the domain
+    /// is made of, as opposed to the policy around it (restart, priority, timeouts, labels), which can change while it runs.
+    /// The ready check counts as machine: the virtio-signal channel is in the domain, and a run is watched for the check it
+    /// started with.
     /// </summary>
     public static bool SameMachine(VmSpec a, VmSpec b) =>
-        a.Uuid == b.Uuid && a.Vcpus == b.Vcpus && a.MemoryMib == b.MemoryMib && a.Vnc == b.Vnc && a.VncPort == b.VncPort && Text(a.Kernel) == Text(b.Kernel) && Text(a.Disks) == Text(b.Disks) && Text(a.Nics) == Text(b.Nics);
+        a.Uuid == b.Uuid && a.Vcpus == b.Vcpus && a.MemoryMib == b.MemoryMib && a.Vnc == b.Vnc && a.VncPort == b.VncPort && Text(a.Kernel) == Text(b.Kernel) && Text(a.Disks) == Text(b.Disks) && Text(a.Nics) == Text(b.Nics)
+        && Text(a.ReadyCheck) == Text(b.ReadyCheck);
 
     /// <summary>Same in everything (lists and labels by content, not by reference).</summary>
     public static bool Same(VmSpec a, VmSpec b) => Text(a) == Text(b);

@@ -69,6 +69,9 @@ public static partial class VmSpecValidator
                 errors.Add(new FieldError("kernel.initrd", $"'{initrd}' must be an absolute path on the host"));
         }
 
+        if (spec.Readiness is { } ready)
+            errors.AddRange(ReadinessProblems(ready));
+
         if (spec.Labels is { } labels)
         {
             if (labels.Count > MaxLabels)
@@ -122,5 +125,30 @@ public static partial class VmSpecValidator
         }
 
         return errors;
+    }
+
+    /// <summary>A tcp check needs a host:port and only it takes one; a timeout must be positive.</summary>
+    private static IEnumerable<FieldError> ReadinessProblems(ReadinessSpec ready)
+    {
+        if (ready.Kind == ReadinessKind.Tcp && ready.Tcp is null)
+            yield return new FieldError("readiness.tcp", "is required for kind tcp: the host:port that accepts once the guest is ready, like \"10.0.0.5:22\"");
+        else if (ready.Kind == ReadinessKind.Tcp && TcpEndpointProblem(ready.Tcp!) is { } problem)
+            yield return new FieldError("readiness.tcp", problem);
+        else if (ready.Kind != ReadinessKind.Tcp && ready.Tcp is not null)
+            yield return new FieldError("readiness.tcp", $"is only for kind tcp, not {ReadinessSpec.KindName(ready.Kind)}");
+        if (ready.Timeout is { } timeout && timeout <= TimeSpan.Zero)
+            yield return new FieldError("readiness.timeout", "must be a positive duration, like 60s");
+    }
+
+    /// <summary>Why <paramref name="endpoint"/> is not <c>host:port</c> (an IPv6 address in brackets), or null.</summary>
+    public static string? TcpEndpointProblem(string endpoint)
+    {
+        var colon = endpoint.LastIndexOf(':');
+        var host = colon > 0 ? endpoint[..colon] : "";
+        if (colon <= 0 || !int.TryParse(endpoint[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+            return $"'{endpoint}' is not host:port with a port from 1 to 65535, like \"10.0.0.5:22\"";
+        if (host.Contains(':') && !(host.StartsWith('[') && host.EndsWith(']')))
+            return $"'{endpoint}': write an IPv6 address in brackets, like \"[fd00::5]:22\"";
+        return Uri.CheckHostName(host.Trim('[', ']')) == UriHostNameType.Unknown ? $"'{host}' in '{endpoint}' is not a host name or address" : null;
     }
 }

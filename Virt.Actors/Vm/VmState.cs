@@ -116,6 +116,24 @@ public sealed record VmState : IVirtSerializable
 
     public string? LastError { get; init; }
 
+    /// <summary>
+    /// Since when the guest of this run is ready (its spec's readiness check passed; for kind none, since it runs); null
+    /// while it is not, and whenever it is off its host. What a start order waits on is <see cref="IsReady"/>.
+    /// </summary>
+    public DateTimeOffset? ReadySince { get; init; }
+
+    /// <summary>What showed it ready ("virtio-signal: ready 7f3a", "tcp 10.0.0.5:22 accepted").</summary>
+    public string? ReadyEvidence { get; init; }
+
+    /// <summary>The run passed its ready timeout without being ready (reported once; a late ready still counts).</summary>
+    public bool ReadyOverdue { get; init; }
+
+    /// <summary>Running, and ready by its spec's readiness check.</summary>
+    public bool IsReady => Phase == VmPhase.Running && ReadySince is not null;
+
+    /// <summary>Running and still waiting for its guest's ready signal.</summary>
+    public bool AwaitingReady => Phase == VmPhase.Running && ReadySince is null && Spec is { } spec && spec.ReadyCheck.Kind != ReadinessKind.None;
+
     public bool Exists => Phase is not (VmPhase.Absent or VmPhase.Deleted);
 
     /// <summary>Holds capacity on <see cref="Node"/>.</summary>

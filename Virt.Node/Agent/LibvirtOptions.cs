@@ -28,6 +28,21 @@ internal sealed class LibvirtOptions : Virt.Hocon.IValidatedOptions
     [ConfigurationKeyName("vnc-listen")]
     public string VncListen { get; set; } = "127.0.0.1";
 
+    /// <summary>
+    /// Where the UNIX sockets of VMs' startup_signal channels are made (virtio-signal readiness). Empty: channels in
+    /// virt.data-dir (see <see cref="ResolvedChannelDir"/>, set at start-up).
+    /// </summary>
+    [ConfigurationKeyName("channel-dir")]
+    public string ChannelDir { get; set; } = "";
+
+    public const int MaxChannelDir = 66;
+
+    /// <summary><see cref="ChannelDir"/>, or the data directory's <c>channels</c> when that is empty (see <see cref="ResolveChannelDir"/>).</summary>
+    public string ResolvedChannelDir { get; private set; } = "/var/lib/virt/channels";
+
+    /// <summary>Sets <see cref="ResolvedChannelDir"/> once virt.data-dir is known.</summary>
+    public void ResolveChannelDir(string dataDir) => ResolvedChannelDir = ChannelDir != "" ? ChannelDir : Path.Combine(dataDir, "channels");
+
     public string ResolvedUri => Uri == "simulated" ? "test://" + Path.Combine(AppContext.BaseDirectory, "simulated-host.xml") : Uri;
 
     public IEnumerable<(string Key, string Problem)> Problems()
@@ -44,6 +59,10 @@ internal sealed class LibvirtOptions : Virt.Hocon.IValidatedOptions
             yield return ("reconnect-min", $"({ReconnectMin.TotalSeconds:0.###}s) is above reconnect-max ({ReconnectMax.TotalSeconds:0.###}s); the backoff doubles from the one up to the other");
         if (!System.Net.IPAddress.TryParse(VncListen, out _))
             yield return ("vnc-listen", $"'{VncListen}' is not an IP address like 127.0.0.1 or 0.0.0.0");
+        if (ChannelDir != "" && !ChannelDir.StartsWith('/'))
+            yield return ("channel-dir", $"'{ChannelDir}' must be an absolute directory path (or empty for channels in virt.data-dir)");
+        else if (ChannelDir.Length > MaxChannelDir)
+            yield return ("channel-dir", $"'{ChannelDir}' is {ChannelDir.Length} characters; keep it to {MaxChannelDir} at most, since a UNIX socket path (the directory and UUID.sock) must fit in 107");
         if (KeepaliveInterval <= TimeSpan.Zero)
             yield return ("keepalive-interval", "must be a positive duration, like 5s");
     }

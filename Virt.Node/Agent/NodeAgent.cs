@@ -4,6 +4,7 @@ using Virt.Actors.Balancer;
 using Virt.Actors.Fencing;
 using Virt.Actors.Vm;
 using Virt.Node.Libvirt;
+using Virt.Node.Readiness;
 
 namespace Virt.Node.Agent;
 
@@ -60,6 +61,10 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
 
     private readonly IReadOnlyDictionary<string, string> _attributes;
 
+    /// <summary>Per VM: the run whose guest is watched for its readiness check, and its watch (a child).</summary>
+    private readonly Dictionary<string, (long Op, IActorRef Watch)> _watches = new(StringComparer.Ordinal);
+    private long _watchNumber;
+
     /// <summary>Set once the cluster let this node go and it fenced itself (<see cref="SelfFence"/>): it takes no more domain work and tells the cluster nothing more.</summary>
     private bool _fenced;
 
@@ -97,6 +102,14 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
             }
 
             _managed[request.Name] = Math.Max(request.Op, _managed.GetValueOrDefault(request.Name, long.MinValue));
+            if (request is WatchReadiness watch)
+            {
+                StartWatch(watch);
+                return;
+            }
+
+            if (request is StartDomain or UndefineDomain)
+                Unwatch(request.Name, olderThan: request.Op); // a new run (or none) for this VM
             if (_connected)
                 Execute(request, Sender);
             else
@@ -112,6 +125,11 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
                 var running = st is { } x && Runs(x.State);
                 return new Verified(e.Event, st is not null, running, Sighting(e.Event.Name, running));
             }).PipeTo(Self, failure: ex => new Lost(ex.Message));
+        });
+        Receive<Terminated>(ended =>
+        {
+            foreach (var (name, watch) in _watches.Where(w => w.Value.Watch.Equals(ended.ActorRef)).ToList())
+                _watches.Remove(name);
         });
         Receive<DomainControl>(Control);
         Receive<FenceSelf>(FenceItself);
@@ -278,6 +296,8 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         _fenced = true;
         (_vms, _balancer, _fencer) = (ActorRefs.Nobody, ActorRefs.Nobody, ActorRefs.Nobody); // out of the cluster: no more events or host reports from here
         _log.Warning("{0}: refusing every domain request from now on", fence.Cause);
+        foreach (var name in _watches.Keys.ToList())
+            Unwatch(name);
         var uri = _options.ResolvedUri;
         _worker.Run(() =>
         {
@@ -285,6 +305,38 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
             using var own = _worker.Connection is null ? LibvirtConnection.Open(uri) : null;
             return SelfFence.Apply(_worker.Connection ?? own!, fence.Destroy);
         }).PipeTo(Sender, failure: ex => new SelfFenced(fence.Destroy, [], 0, [], $"{uri}: {(ex is LibvirtException l ? l.LibvirtMessage : ex.Message)}"));
+    }
+
+    /// <summary>Starts watching the guest of run <paramref name="watch"/>.Op, unless that run (or a newer one) is watched already.</summary>
+    private void StartWatch(WatchReadiness watch)
+    {
+        if (_watches.TryGetValue(watch.Name, out var current) && current.Op >= watch.Op)
+            return;
+        Unwatch(watch.Name, olderThan: watch.Op);
+        var check = watch.Spec.ReadyCheck;
+        IReadinessProbe? probe = check.Kind switch
+        {
+            ReadinessKind.VirtioSignal => new StartupSignalProbe(DomainXml.StartupSignalSocket(_options.ResolvedChannelDir, watch.Spec.Uuid)),
+            ReadinessKind.GuestAgent => new GuestAgentProbe(_options.ResolvedUri, watch.Name),
+            ReadinessKind.Tcp => new TcpProbe(check.Tcp!),
+            _ => null,
+        };
+        if (probe is null)
+            return;
+        // Numbered: a stopped watch's name stays taken until it has terminated, and the same run may be watched again.
+        var actor = Context.ActorOf(ReadinessWatch.Props(watch.Name, watch.Op, probe, _vms, _nodeName), $"ready-{watch.Name}-{watch.Op}-{++_watchNumber}");
+        Context.Watch(actor);
+        _watches[watch.Name] = (watch.Op, actor);
+    }
+
+    /// <summary>Stops the readiness watch of <paramref name="name"/> if it is for a run before <paramref name="olderThan"/>.</summary>
+    private void Unwatch(string name, long olderThan = long.MaxValue)
+    {
+        if (!_watches.TryGetValue(name, out var current) || current.Op >= olderThan)
+            return;
+        Context.Unwatch(current.Watch);
+        Context.Stop(current.Watch);
+        _watches.Remove(name);
     }
 
     private void ReportHost()
@@ -336,7 +388,9 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         switch (request)
         {
             case StartDomain start:
-                var xml = DomainXml.Render(start.Spec, _domainType, _options.VncListen);
+                if (start.Spec.ReadyCheck.Kind == ReadinessKind.VirtioSignal)
+                    PrepareChannelDir(start.Spec);
+                var xml = DomainXml.Render(start.Spec, _domainType, _options.VncListen, _options.ResolvedChannelDir);
                 var state = c.State(start.Name);
                 if (state is null || !_defined.TryGetValue(start.Name, out var known) || known != xml)
                 {
@@ -376,6 +430,17 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
             default:
                 throw new ArgumentException($"unknown request {request.GetType().Name}");
         }
+    }
+
+    /// <summary>The directory of startup_signal sockets must exist, and QEMU's user must reach it (libvirt makes the socket).</summary>
+    private void PrepareChannelDir(VmSpec spec)
+    {
+        var path = DomainXml.StartupSignalSocket(_options.ResolvedChannelDir, spec.Uuid);
+        if (path.Length > DomainXml.MaxSocketPath)
+            throw new InvalidOperationException($"the startup_signal socket {path} is longer than {DomainXml.MaxSocketPath} characters, the most a UNIX socket path may have; set virt.libvirt.channel-dir to a shorter directory");
+        if (OperatingSystem.IsWindows())
+            throw new PlatformNotSupportedException("virtio-signal readiness needs a Linux host");
+        Directory.CreateDirectory(_options.ResolvedChannelDir, (UnixFileMode)0b111_101_101);
     }
 
     /// <summary>
@@ -448,6 +513,8 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
             (DomainEventType.Started, true) => new DomainStateChanged(v.Event.Name, true, "started", _nodeName, v.Seen, _hostBoot),
             _ => null, // stale: the domain has moved on since
         };
+        if (change is { Running: false })
+            Unwatch(change.Name); // the run is over
         if (change is not null)
             _vms.Tell(change);
     }
@@ -476,6 +543,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         StartDomain => "start",
         StopDomain => "stop",
         UndefineDomain => "undefine",
+        WatchReadiness => "watch-ready",
         _ => "observe",
     };
 

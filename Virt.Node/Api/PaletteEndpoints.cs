@@ -119,6 +119,7 @@ internal static class PaletteEndpoints
                         { "header": "NODE", "value": "{node}" },
                         { "header": "VCPUS", "value": "{vcpus}" },
                         { "header": "MEMORY", "value": "{memoryMib} MiB" },
+                        { "header": "READY", "value": "{ready|bool:yes:no}" },
                         { "header": "RESTARTS", "value": "{restartsInWindow}" },
                         { "header": "SINCE", "value": "{since|age}" },
                         { "header": "LABELS", "value": "[{labels|pairs}]" }
@@ -152,6 +153,7 @@ internal static class PaletteEndpoints
                       { "label": "state", "value": "{state} (desired {desired})", "colour": "state" },
                       { "label": "node", "value": "{node}" },
                       { "label": "since", "value": "{since} ({since|age} ago)" },
+                      { "label": "ready", "value": "[{readyState}]" },
                       { "label": "uuid", "value": "{uuid}" },
                       { "label": "vcpus", "value": "{vcpus}" },
                       { "label": "memory", "value": "{memoryMib} MiB" },

@@ -17,8 +17,9 @@ internal static class VmRequest
     public const int MaxDisks = 32;
     public const int MaxNics = 32;
 
-    private static readonly string[] SpecFields = ["name", "uuid", "vcpus", "memory", "memoryMib", "restart", "priority", "stopTimeout", "maxRestarts", "restartWindow", "disks", "nics", "labels", "vnc", "vncPort", "kernel"];
+    private static readonly string[] SpecFields = ["name", "uuid", "vcpus", "memory", "memoryMib", "restart", "priority", "stopTimeout", "maxRestarts", "restartWindow", "disks", "nics", "labels", "vnc", "vncPort", "kernel", "readiness"];
     private static readonly string[] KernelFields = ["path", "initrd", "cmdline"];
+    private static readonly string[] ReadinessFields = ["kind", "tcp", "timeout"];
     private static readonly string[] DiskFields = ["kind", "path", "target", "bus", "readOnly", "monitors", "user", "secretUuid"];
     private static readonly string[] NicFields = ["kind", "source", "mac", "vlan", "openVSwitch", "model"];
 
@@ -91,17 +92,49 @@ internal static class VmRequest
                     kernel = new KernelSpec(path, Str(k, "initrd", errors, "kernel"), Str(k, "cmdline", errors, "kernel"));
             }
         }
+        var readiness = Readiness(body, errors);
         if (errors.Count > 0)
         {
             // Report every problem at once: check what was given, with valid stand-ins for what was not.
-            var provisional = new VmSpec(name ?? "x", uuid, vcpus ?? 1, memory ?? VmSpecValidator.MinMemoryMib, disks.Select(d => d.Disk).ToList(), nics, restart);
+            var provisional = new VmSpec(name ?? "x", uuid, vcpus ?? 1, memory ?? VmSpecValidator.MinMemoryMib, disks.Select(d => d.Disk).ToList(), nics, restart) { Readiness = readiness };
             errors.AddRange(VmSpecValidator.Validate(provisional).Where(e => errors.All(x => x.Field != e.Field)));
             return (null, errors);
         }
 
-        var spec = new VmSpec(name!, uuid, vcpus!.Value, memory!.Value, disks.Select(d => d.Disk).ToList(), nics, restart, priority, stopTimeout, maxRestarts, restartWindow, labels, vnc, vncPort, kernel);
+        var spec = new VmSpec(name!, uuid, vcpus!.Value, memory!.Value, disks.Select(d => d.Disk).ToList(), nics, restart, priority, stopTimeout, maxRestarts, restartWindow, labels, vnc, vncPort, kernel, readiness);
         errors.AddRange(VmSpecValidator.Validate(spec));
         return errors.Count > 0 ? (null, errors) : (spec, errors);
+    }
+
+    /// <summary><c>"readiness": {"kind": "virtio-signal" | "guest-agent" | "tcp" | "none", "tcp": "host:port", "timeout": "60s"}</c>.</summary>
+    private static ReadinessSpec? Readiness(JsonElement body, List<FieldError> errors)
+    {
+        if (!body.TryGetProperty("readiness", out var r) || r.ValueKind == JsonValueKind.Null)
+            return null;
+        if (r.ValueKind != JsonValueKind.Object)
+            return Bad<ReadinessSpec?>(errors, "readiness", "must be an object, like {\"kind\": \"virtio-signal\", \"timeout\": \"60s\"}", null);
+        Known(r, ReadinessFields, "readiness", errors);
+        var kindText = Str(r, "kind", errors, "readiness");
+        ReadinessKind? kind = kindText switch
+        {
+            null => null,
+            "none" => ReadinessKind.None,
+            "virtio-signal" => ReadinessKind.VirtioSignal,
+            "guest-agent" => ReadinessKind.GuestAgent,
+            "tcp" => ReadinessKind.Tcp,
+            _ => Bad<ReadinessKind?>(errors, "readiness.kind", $"'{kindText}' is not one of none, virtio-signal, guest-agent, tcp{NearestKind(kindText)}", null),
+        };
+        if (kindText is null && !errors.Any(e => e.Field == "readiness.kind"))
+            errors.Add(new FieldError("readiness.kind", "is required: none, virtio-signal, guest-agent or tcp"));
+        var tcp = Str(r, "tcp", errors, "readiness");
+        var timeout = Duration(r, "timeout", errors, "readiness");
+        return kind is { } k ? new ReadinessSpec(k, tcp, timeout) : null;
+    }
+
+    private static string NearestKind(string given)
+    {
+        var nearest = new[] { "none", "virtio-signal", "guest-agent", "tcp" }.MinBy(k => Osa.Distance(given.ToLowerInvariant(), k))!;
+        return Osa.Distance(given.ToLowerInvariant(), nearest) <= 2 ? $"; did you mean '{nearest}'?" : "";
     }
 
     /// <summary>A disk without a target gets the next free one of its bus's family (vda, vdb...; sda... for scsi/sata), as the shell does.</summary>
@@ -242,13 +275,13 @@ internal static class VmRequest
         return bytes / (1024 * 1024);
     }
 
-    private static TimeSpan? Duration(JsonElement e, string name, List<FieldError> errors)
+    private static TimeSpan? Duration(JsonElement e, string name, List<FieldError> errors, string? parent = null)
     {
         if (!e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
             return null;
         if (v.ValueKind == JsonValueKind.String && HoconDuration.TryParse(v.GetString(), out var d))
             return d;
-        return Bad<TimeSpan?>(errors, name, $"{v.GetRawText()} is not a duration; write \"30s\", \"2m\"", null);
+        return Bad<TimeSpan?>(errors, Field(parent, name), $"{v.GetRawText()} is not a duration; write \"30s\", \"2m\"", null);
     }
 
     private static List<T> List<T>(JsonElement e, string name, int max, List<FieldError> errors, Func<JsonElement, string, List<FieldError>, T?> read, string? parent = null, bool objectsOnly = true)

@@ -80,6 +80,7 @@ internal static class NodeDaemon
         var api = configuration.GetSection("virt:api").Get<ApiOptions>() ?? new ApiOptions();
         var persistence = configuration.GetSection("virt:persistence").Get<PersistenceOptions>() ?? new PersistenceOptions();
         var libvirt = configuration.GetSection("virt:libvirt").Get<LibvirtOptions>() ?? new LibvirtOptions();
+        libvirt.ResolveChannelDir(node.DataDir);
         var vmDefaults = configuration.GetSection("virt:vm").Get<VmDefaults>() ?? new VmDefaults();
         var balancer = configuration.GetSection("virt:balancer").Get<BalancerOptions>() ?? new BalancerOptions();
         var fencing = configuration.GetSection("virt:fencing").Get<FencingOptions>() ?? new FencingOptions();

@@ -6,8 +6,9 @@ namespace Virt.Node.Libvirt;
 
 /// <summary>
 /// Domain XML for a VM spec, valid for libvirt's test driver and for QEMU/KVM: disks (file, block, RBD with monitors
-/// and a secret), NICs (network or bridge, VLAN tag, Open vSwitch), a serial console, the guest agent channel and
-/// the <c>org.virt.ready</c> channel a guest uses to say it is ready. Metadata marks the domain as Virt's.
+/// and a secret), NICs (network or bridge, VLAN tag, Open vSwitch), a serial console, the guest agent channel and,
+/// for a VM whose readiness check is virtio-signal, the <c>startup_signal</c> channel its guest says it is ready on,
+/// bound to a UNIX socket on the host (see <see cref="StartupSignalSocket"/>). Metadata marks the domain as Virt's.
 /// </summary>
 internal static class DomainXml
 {
@@ -15,7 +16,8 @@ internal static class DomainXml
 
     /// <param name="domainType">test, qemu or kvm.</param>
     /// <param name="vncListen">The address a VNC display listens on (virt.libvirt.vnc-listen).</param>
-    public static string Render(VmSpec spec, string domainType, string vncListen = "127.0.0.1")
+    /// <param name="channelDir">The host directory of the startup_signal sockets (virt.libvirt.channel-dir, resolved).</param>
+    public static string Render(VmSpec spec, string domainType, string vncListen = "127.0.0.1", string channelDir = "/var/lib/virt/channels")
     {
         XNamespace virt = MetadataNamespace;
         var memory = spec.MemoryMib.ToString(CultureInfo.InvariantCulture);
@@ -39,7 +41,7 @@ internal static class DomainXml
                 new XElement("serial", new XAttribute("type", "pty"), new XElement("target", new XAttribute("port", 0))),
                 new XElement("console", new XAttribute("type", "pty"), new XElement("target", new XAttribute("type", "serial"), new XAttribute("port", 0))),
                 Channel("org.qemu.guest_agent.0"),
-                Channel("org.virt.ready"),
+                spec.ReadyCheck.Kind == ReadinessKind.VirtioSignal ? BoundChannel(ReadinessSpec.ChannelName, StartupSignalSocket(channelDir, spec.Uuid)) : null,
                 spec.Vnc ? Vnc(spec.VncPort, vncListen) : null));
         return domain.ToString(SaveOptions.DisableFormatting);
     }
@@ -51,6 +53,20 @@ internal static class DomainXml
 
     private static XElement Vnc(int? port, string listen) =>
         new("graphics", new XAttribute("type", "vnc"), new XAttribute("port", port ?? -1), new XAttribute("autoport", port is null ? "yes" : "no"), new XAttribute("listen", listen));
+
+    /// <summary>
+    /// The socket of a VM's startup_signal channel: QEMU listens on it (libvirt's bind mode), the node agent connects.
+    /// One per domain, since such a socket takes one client at a time; named by the VM's uuid, which keeps it short
+    /// (a UNIX socket path has at most <see cref="MaxSocketPath"/> characters).
+    /// </summary>
+    public static string StartupSignalSocket(string channelDir, Guid vm) => Path.Combine(channelDir, $"{vm}.sock");
+
+    public const int MaxSocketPath = 107;
+
+    private static XElement BoundChannel(string name, string path) =>
+        new("channel", new XAttribute("type", "unix"),
+            new XElement("source", new XAttribute("mode", "bind"), new XAttribute("path", path)),
+            new XElement("target", new XAttribute("type", "virtio"), new XAttribute("name", name)));
 
     private static XElement Channel(string name) =>
         new("channel", new XAttribute("type", "unix"), new XElement("target", new XAttribute("type", "virtio"), new XAttribute("name", name)));

@@ -124,6 +124,13 @@ internal sealed class LibvirtConnection : IDisposable
         return ((DomainRunState)info.State, info.VirtCpus, (long)info.MemoryKiB * 1024, (long)info.MaxMemKiB * 1024, TimeSpan.FromTicks((long)(info.CpuTimeNs / 100)));
     }
 
+    /// <summary>Sends <paramref name="command"/> (JSON) to qemu-guest-agent in the domain, waiting at most <paramref name="timeoutSeconds"/>; its answer.</summary>
+    public string AgentCommand(string name, string command, int timeoutSeconds)
+    {
+        using var dom = Lookup(name);
+        return LibvirtNative.TakeString(LibvirtNative.virDomainQemuAgentCommand(dom, command, timeoutSeconds, 0)) ?? throw LibvirtException.Last("virDomainQemuAgentCommand");
+    }
+
     public string Xml(string name)
     {
         using var dom = Lookup(name);

@@ -142,6 +142,10 @@ internal static partial class LibvirtNative
     [LibraryImport(Lib)]
     public static partial void virResetLastError();
 
+    /// <summary>libvirt-qemu.so.0: a command for qemu-guest-agent in the domain; the answer is a string to free.</summary>
+    [LibraryImport("libvirt-qemu.so.0", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint virDomainQemuAgentCommand(DomainHandle dom, string cmd, int timeout, uint flags);
+
     [LibraryImport("libc", EntryPoint = "free")]
     public static partial void Free(nint ptr);
 

@@ -18,7 +18,8 @@ public sealed class DomainXmlTests
             new NicSpec(NicKind.Bridge, "ovsbr0", Vlan: 42, OpenVSwitch: true),
         ],
         Vnc: true,
-        VncPort: 5907);
+        VncPort: 5907,
+        Readiness: new ReadinessSpec(ReadinessKind.VirtioSignal));
 
     [Fact]
     public void Every_device_kind_passes_libvirts_schema_validation_and_starts_on_the_test_driver()
@@ -36,9 +37,18 @@ public sealed class DomainXmlTests
         Assert.Contains("<secret type='ceph' uuid='0a1b2c3d-0000-4000-8000-aaaaaaaaaaaa'", xml);
         Assert.Contains("<tag id='42'", xml);
         Assert.Contains("<virtualport type='openvswitch'", xml);
-        Assert.Contains("name='org.virt.ready'", xml);
+        Assert.Contains("<source mode='bind' path='/var/lib/virt/channels/5b0d6f0e-1a2b-4c3d-9e8f-001122334455.sock'/><target type='virtio' name='startup_signal'", xml.Replace("\n", "").Replace("  ", ""));
         Assert.Contains("name='org.qemu.guest_agent.0'", xml);
         Assert.Contains("<virt:managed-by>virt</virt:managed-by>", xml);
+    }
+
+    [Fact]
+    public void Only_a_virtio_signal_check_gets_the_startup_signal_channel_and_its_socket_is_in_the_channel_dir()
+    {
+        Assert.DoesNotContain("startup_signal", DomainXml.Render(Full with { Readiness = null }, "qemu"));
+        Assert.DoesNotContain("startup_signal", DomainXml.Render(Full with { Readiness = new ReadinessSpec(ReadinessKind.Tcp, "10.0.0.5:22") }, "qemu"));
+        Assert.Contains("path=\"/srv/ch/5b0d6f0e-1a2b-4c3d-9e8f-001122334455.sock\"", DomainXml.Render(Full, "qemu", channelDir: "/srv/ch"));
+        Assert.Contains("org.qemu.guest_agent.0", DomainXml.Render(Full with { Readiness = null }, "qemu")); // the guest agent's channel is always there
     }
 
     [Theory]

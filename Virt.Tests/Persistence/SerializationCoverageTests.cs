@@ -36,7 +36,10 @@ public sealed class SerializationCoverageTests
         new BalancerProtocol.Placement("web-1", 4, null, "hv-1: memory needs 2048 MiB, 1024 free"),
         new BalancerProtocol.HostReport("hv-1", 32, 131072, new Dictionary<string, string> { ["rack"] = "r1" }, HostState.Up, true, ["web-1"], 7),
         new StartDomain(new VmSpec("web-1", Guid.NewGuid(), 2, 2048, [], []), 3, 12345),
-        new DomainRequestDone("web-1", 3, "start", DomainOutcome.Stale, "hv-1", "old token"));
+        new DomainRequestDone("web-1", 3, "start", DomainOutcome.Stale, "hv-1", "old token"),
+        new WatchReadiness(new VmSpec("db-1", Guid.NewGuid(), 1, 512, [], [], Readiness: new ReadinessSpec(ReadinessKind.Tcp, "10.0.0.5:5432", TimeSpan.FromSeconds(90))), 4, 12345),
+        new GuestReadySeen("db-1", 4, "virtio-signal: 'ready 7f3a' acknowledged", "hv-1"),
+        new VmProtocol.Command("db-1", new VmCommand.GuestReady(4, "tcp: 10.0.0.5:5432 accepted a connection")));
 
     [Theory]
     [MemberData(nameof(Messages))]

@@ -60,6 +60,15 @@ public sealed class BadInputTests : IAsyncLifetime
     [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"restart\": \"sometimes\"}", "restart", "always, on-failure, never")]
     [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"disks\": [{\"kind\": \"rbd\", \"path\": \"pool/img\"}]}", "disks[0].monitors", "at least one monitor")]
     [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"nics\": [{\"kind\": \"bridge\", \"source\": \"br0\", \"vlan\": 5000}]}", "nics[0].vlan", "between 1 and 4094")]
+    [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"readiness\": {\"kind\": \"ping\"}}", "readiness.kind", "'ping' is not one of none, virtio-signal, guest-agent, tcp")]
+    [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"readiness\": {\"timeout\": \"30s\"}}", "readiness.kind", "is required")]
+    [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"readiness\": {\"kind\": \"tpc\", \"tcp\": \"h:1\"}}", "readiness.kind", "'tpc' is not one of none, virtio-signal, guest-agent, tcp; did you mean 'tcp'?")]
+    [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"readiness\": {\"kind\": \"tcp\"}}", "readiness.tcp", "is required for kind tcp")]
+    [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"readiness\": {\"kind\": \"tcp\", \"tcp\": \"10.0.0.5\"}}", "readiness.tcp", "is not host:port")]
+    [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"readiness\": {\"kind\": \"virtio-signal\", \"tcp\": \"10.0.0.5:22\"}}", "readiness.tcp", "is only for kind tcp, not virtio-signal")]
+    [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"readiness\": {\"kind\": \"virtio-signal\", \"timeout\": \"soon\"}}", "readiness.timeout", "is not a duration")]
+    [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"readiness\": {\"kind\": \"virtio-signal\", \"timeout\": \"0s\"}}", "readiness.timeout", "must be a positive duration")]
+    [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"readiness\": \"virtio-signal\"}", "readiness", "must be an object")]
     public async Task A_bad_spec_is_a_400_naming_the_field(string body, string field, string message)
     {
         var problem = await Refused(HttpMethod.Post, "/v1/vms", body, 400);
@@ -75,6 +84,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"nics\": [{\"source\": \"default\", \"vlna\": 5}]}", "nics[0].vlna", "unknown field; did you mean 'vlan'?")]
     [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"colour\": \"blue\"}", "colour", "unknown field; the fields here are name, uuid, vcpus")]
     [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"name\": \"y\", \"memory\": \"1GiB\"}", "name", "appears twice in one object")]
+    [InlineData("{\"name\": \"x\", \"vcpus\": 1, \"memory\": \"1GiB\", \"readiness\": {\"kind\": \"tcp\", \"tcp\": \"h:1\", \"timout\": \"5s\"}}", "readiness.timout", "unknown field; did you mean 'timeout'?")]
     public async Task An_unknown_or_repeated_field_is_a_400_naming_it(string body, string field, string message) =>
         await A_bad_spec_is_a_400_naming_the_field(body, field, message);
 
