@@ -96,7 +96,7 @@ public sealed class FailoverTests : IAsyncLifetime
         _cluster[2].Signal(Posix.SigStop);
 
         await Fence(_cluster[0], "hv-3", f => f["state"]!.GetValue<string>() == "fenced", "hv-3 is fenced");
-        Assert.True(_cluster[2].HasExited); // the power fence ended every process of the host before it was confirmed
+        Assert.True(_cluster[2].IsDead); // the power fence ended every process of the host before it was confirmed
         _cluster[2].Signal(Posix.SigCont);
         await Eventually.Until(async () => (await _cluster[0].RunningDomains()).Concat(await _cluster[1].RunningDomains()).ToList(),
             r => r.Count(n => n == "app-1") == 1 && r.Count(n => n == "app-2") == 1, "app-1 and app-2 run once, on the survivors", 90);

@@ -8,10 +8,10 @@ namespace Virt.Tests.Harness;
 /// </summary>
 public static class RandomSchedule
 {
-    // "drop" (one way) is left out until the one-way-drop scenario passes: today it downs the whole cluster (product bug).
-    // Not drawn until they pass: postgres-restart (an acknowledged stop was lost after a PostgreSQL restart and a kill -9:
-    // open product bug) and a one-way drop (see the one-way-drop scenario).
-    private static readonly string[] Faults = ["kill9", "power-off", "stop", "link-down"];
+    // Every fault the harness has is drawn: the one-way drop and the PostgreSQL restart too, since the one-way-drop
+    // scenario passes and 20 schedules with both drawn passed (the one that failed, seed 871492, was a shard rebalance
+    // caught by a SIGSTOP, now off: see akka.cluster.sharding in hocon/virt.conf).
+    private static readonly string[] Faults = ["kill9", "power-off", "stop", "link-down", "drop", "postgres-restart"];
 
     /// <param name="etcd">The cluster runs on etcd: etcd member loss is a fault too.</param>
     public static IReadOnlyList<Step> Generate(int seed, IReadOnlyList<string> hosts, IReadOnlyList<string> vms, bool etcd = false)

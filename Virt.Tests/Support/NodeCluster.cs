@@ -52,7 +52,12 @@ public sealed class NodeCluster : IAsyncDisposable
             ]));
         }
 
-        await Task.WhenAll(nodes.Select(n => n.Start()));
+        // A majority forms the cluster (min-members), then the rest join it. Started all at
+        // once, two joiners can each see a converged view without the other and both act as leader: the oldest
+        // member changes under the singletons while they start (a product bug of cold starts, open: see the notes).
+        var forming = Math.Min(nodes.Count, nodes.Count / 2 + 1); // min-members' default
+        await Task.WhenAll(nodes.Take(forming).Select(n => n.Start()));
+        await Task.WhenAll(nodes.Skip(forming).Select(n => n.Start()));
         return cluster;
     }
 

@@ -34,6 +34,28 @@ public sealed class VirtNodeProcess : IAsyncDisposable
     /// <summary>Whether it was started and its process has ended (killed, or ended on its own).</summary>
     public bool HasExited => _process is { HasExited: true };
 
+    /// <summary>
+    /// Its process runs no more, as the kernel says now: gone, or a zombie not yet reaped (.NET's HasExited follows
+    /// the reaping, a moment later). What a fence agent's status sees.
+    /// </summary>
+    public bool IsDead
+    {
+        get
+        {
+            if (Pid is not { } pid)
+                return false;
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or IOException)
+            {
+                return true;
+            }
+        }
+    }
+
     public string Address { get; private set; } = "";
 
     public HttpClient Http { get; private set; } = new();
