@@ -50,7 +50,8 @@ public sealed class InvariantChecker : IAsyncDisposable
         Exited,
     }
 
-    private sealed record HostView(Seen Seen, IReadOnlySet<string> Running);
+    /// <param name="Starts">Which start of the host's virt-node this is about (<see cref="LabHost.Starts"/>).</param>
+    private sealed record HostView(Seen Seen, IReadOnlySet<string> Running, int Starts = 0);
 
     /// <summary>Seconds since the checker started: the time of every history line.</summary>
     public double Now => _clock.Elapsed.TotalSeconds;
@@ -259,18 +260,24 @@ public sealed class InvariantChecker : IAsyncDisposable
 
     private async Task<(string Host, HostView View)> Observe(LabHost host)
     {
+        var starts = host.Starts;
         var node = await host.TryGet("/v1/node", AnswerWithin);
-        if (node?["domains"] is JsonArray domains)
+        if (node?["domains"] is JsonArray domains && host.Starts == starts)
         {
             var running = domains.Where(d => d?["state"]?.GetValue<string>() == "running").Select(d => d!["name"]!.GetValue<string>()).ToHashSet(StringComparer.Ordinal);
-            return (host.Name, new HostView(Seen.Answered, running));
+            return (host.Name, new HostView(Seen.Answered, running, starts));
         }
 
         // Asked after the answer failed: a process that died meanwhile runs nothing, even if it ran something a moment ago.
         if (host.IsDown)
-            return (host.Name, new HostView(Seen.Exited, new HashSet<string>(StringComparer.Ordinal)));
+            return (host.Name, new HostView(Seen.Exited, new HashSet<string>(StringComparer.Ordinal), starts));
         lock (_gate)
-            return (host.Name, new HostView(Seen.Silent, _views[host.Name].Running));
+        {
+            // A virt-node started again since its last answer runs on a fresh test-driver libvirt (its domains lived
+            // in the old process): what the old one ran, it runs no more, however quickly it was killed and revived.
+            var last = _views[host.Name];
+            return (host.Name, last.Starts == starts ? last with { Seen = Seen.Silent } : new HostView(Seen.Silent, new HashSet<string>(StringComparer.Ordinal), starts));
+        }
     }
 
     private void CheckDoubleRuns(double started)

@@ -69,8 +69,8 @@ public sealed class LabHost : IAsyncDisposable
         [
             $"virt.node.name={Name}", $"virt.api.listen={ApiAddress}", $"virt.cluster.listen={ClusterAddress}", .. _overrides,
         ]) { Launcher = _lab.InHost(Index) };
+        Starts++; // before it runs: the checker must never take the new process for the old one
         await _node.Start(waitForHealthy: false);
-        Starts++;
         TestFenceAgent.WriteHost(_lab.FenceStateDir, Name, [_node.Pid!.Value]);
         if (waitForHealthy)
             await _node.WaitUntilHealthy();
@@ -142,16 +142,16 @@ public sealed class LabHost : IAsyncDisposable
             using var response = await Http.GetAsync(path, cts.Token);
             return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JsonNode>(cts.Token) : null;
         }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException or IOException)
         {
-            return null;
+            return null; // IOException: the connection broke while the body was read (a fault cut it)
         }
     }
 
-    /// <summary>Its log (stdout) of the current or last incarnation, the last lines.</summary>
     /// <summary>What every incarnation of its virt-node logged, oldest first (kept after the lab for a failed test's story).</summary>
     public IEnumerable<string> WholeLog => _earlierLogs.Concat(_node?.Log ?? []);
 
+    /// <summary>Its log (stdout) of the current or last incarnation, the last lines.</summary>
     public string LogTail(int lines) => string.Join('\n', (_node?.Log ?? []).TakeLast(lines));
 
     public async ValueTask DisposeAsync()

@@ -62,7 +62,7 @@ public sealed class ScenarioReaderTests
         string[] vms = ["r1", "r2", "r3"];
         Assert.Equal(RandomSchedule.Generate(42, hosts, vms), RandomSchedule.Generate(42, hosts, vms));
         var faults = Enumerable.Range(1, 200).Select(seed => RandomSchedule.Generate(seed, hosts, vms).First(s => s.Kind == StepKind.Fault).What).ToHashSet();
-        Assert.Equal(["kill9", "link-down", "power-off", "stop"], faults.Order());
+        Assert.Equal(["drop", "kill9", "link-down", "postgres-restart", "power-off", "stop"], faults.Order());
         var withEtcd = Enumerable.Range(1, 200).Select(seed => RandomSchedule.Generate(seed, hosts, vms, etcd: true).First(s => s.Kind == StepKind.Fault).What).ToHashSet();
         Assert.Contains("etcd-member-down", withEtcd);
     }
