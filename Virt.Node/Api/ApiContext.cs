@@ -38,6 +38,19 @@ internal sealed class ApiContext(ActorRegistry registry, ActorSystem system, IOp
 
     public Task<T> Ask<T>(IActorRef actor, object message) => actor.Ask<T>(message, Timeout);
 
+    /// <summary>Every VM the index knows; null when it did not answer within <see cref="Timeout"/> (answer with <see cref="Problems.Timeout"/>).</summary>
+    public async Task<VmIndexProtocol.Listing?> Listing()
+    {
+        try
+        {
+            return await Ask<VmIndexProtocol.Listing>(Index, new VmIndexProtocol.List());
+        }
+        catch (AskTimeoutException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The vm region on every member, its shards and their entities (the shard coordinator asks each region).</summary>
     public Task<Akka.Cluster.Sharding.ClusterShardingStats> ShardingStats() =>
         Vms.Ask<Akka.Cluster.Sharding.ClusterShardingStats>(new Akka.Cluster.Sharding.GetClusterShardingStats(Timeout), Timeout);

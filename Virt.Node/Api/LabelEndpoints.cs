@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Virt.Actors.Index;
 
 namespace Virt.Node.Api;
 
@@ -18,15 +17,8 @@ internal static class LabelEndpoints
 
     private static async Task<IResult> List(ApiContext api)
     {
-        VmIndexProtocol.Listing listing;
-        try
-        {
-            listing = await api.Ask<VmIndexProtocol.Listing>(api.Index, new VmIndexProtocol.List());
-        }
-        catch (Akka.Actor.AskTimeoutException)
-        {
+        if (await api.Listing() is not { } listing)
             return Problems.Timeout(api.Timeout);
-        }
 
         var uses = listing.Vms
             .Where(v => v.Exists && v.Spec?.Labels is not null)

@@ -197,15 +197,8 @@ internal static class VmEndpoints
     /// <summary><c>POST /v1/vms/clear-failures?all=true</c>: every VM with failures or counted restarts forgets them; the answer names them.</summary>
     private static async Task<IResult> ClearAllFailures(ApiContext api)
     {
-        VmIndexProtocol.Listing listing;
-        try
-        {
-            listing = await api.Ask<VmIndexProtocol.Listing>(api.Index, new VmIndexProtocol.List());
-        }
-        catch (Akka.Actor.AskTimeoutException)
-        {
+        if (await api.Listing() is not { } listing)
             return Problems.Timeout(api.Timeout);
-        }
 
         var names = listing.Vms.Where(v => v.Restarts.Count > 0 || v.FailureReasons.Count > 0 || v.Phase == VmPhase.Failed).Select(v => v.Spec!.Name).ToList();
         var results = await Task.WhenAll(names.Select(async n => (Name: n, Reply: await Ask(api, new VmProtocol.Command(n, new VmCommand.ClearFailures())))));
@@ -232,15 +225,8 @@ internal static class VmEndpoints
             return bad;
         if (selector.IsEmpty)
             return Problems.BadQuery("label", $"give a VM name (POST /v1/vms/NAME/{verb}), or label=KEY=VALUE for every VM with that label");
-        VmIndexProtocol.Listing listing;
-        try
-        {
-            listing = await api.Ask<VmIndexProtocol.Listing>(api.Index, new VmIndexProtocol.List());
-        }
-        catch (Akka.Actor.AskTimeoutException)
-        {
+        if (await api.Listing() is not { } listing)
             return Problems.Timeout(api.Timeout);
-        }
 
         var names = listing.Vms.Where(v => v.Exists && selector.Matches(v.Spec!)).Select(v => v.Spec!.Name).Order(StringComparer.Ordinal).ToList();
         var stamp = IdempotencyKey.Of(request);
